@@ -108,7 +108,9 @@ struct hm_frame_result {
  * @pos: bytes of @buf examined as part of the current candidate
  * @cand: live candidate kinds (internal bitmask)
  * @taint: first line-error flag seen inside the candidate (0 = none)
- * @out_len: length of the frame returned last (dropped on the next call)
+ * @fail_type: frame type of the first candidate that failed complete
+ * @fail_err: its error (0 = none)
+ * @fail_len: its length
  * @buf: candidate bytes, then bytes still to be (re)scanned
  * @out: the frame returned last
  */
@@ -120,7 +122,9 @@ struct hm_framer {
 	u16 pos;
 	u8 cand;
 	u8 taint;
-	u16 out_len;
+	u8 fail_type;
+	s8 fail_err;
+	u16 fail_len;
 	u8 buf[HM_FRAME_MAX];
 	u8 out[HM_FRAME_MAX];
 };

@@ -28,6 +28,10 @@ typedef int8_t s8;
 typedef int16_t s16;
 typedef int32_t s32;
 typedef int64_t s64;
+
+#ifndef fallthrough
+#define fallthrough __attribute__((__fallthrough__))
+#endif
 #endif
 
 #define HM_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))

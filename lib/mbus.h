@@ -180,6 +180,7 @@ enum hm_mbus_kind {
  * @dlen: value length
  * @vif_text: plain-text VIF (0x7C/0xFC) string bytes, reversed on the wire
  * @vif_text_len: its length
+ * @msb: value bytes are most significant first (CI 76)
  */
 struct hm_mbus_record {
 	u8 kind;
@@ -197,6 +198,7 @@ struct hm_mbus_record {
 	u16 dlen;
 	const u8 *vif_text;
 	u8 vif_text_len;
+	u8 msb;
 };
 
 /**
@@ -205,12 +207,14 @@ struct hm_mbus_record {
  * @len: records length
  * @pos: current offset
  * @count: records returned so far
+ * @msb: CI 76 (values most significant byte first)
  */
 struct hm_mbus_iter {
 	const u8 *p;
 	size_t len;
 	size_t pos;
 	unsigned int count;
+	u8 msb;
 };
 
 /**

@@ -90,6 +90,7 @@ struct hm_field {
 #define HM_LF_DI_EITHER	0x01	/* accept DI in both byte orders */
 #define HM_LF_UNIT_SWAP	0x02	/* value+unit groups may come as unit+value */
 #define HM_LF_HIGHRES	0x04	/* this reply carries high-resolution values */
+#define HM_LF_NO_AUTO	0x08	/* generic layout: no evidence for auto-selection */
 
 /**
  * struct hm_layout - CJ/T 188 reply layout for one DI
@@ -182,6 +183,7 @@ struct hm_wire {
  * @zero: clear the registers (destructive)
  * @test_expiry_s: test mode ends by itself after this many s (0 = unknown)
  * @mbus_subunit: M-Bus subunit holding test-mode values (0 = same records)
+ * @flags: HM_PF_*
  * @nlayouts: entries in @layouts
  * @layouts: CJ/T 188 reply layouts
  */
@@ -200,9 +202,13 @@ struct hm_profile {
 	struct hm_cmd zero;
 	u32 test_expiry_s;
 	u8 mbus_subunit;
+	u8 flags;
 	u8 nlayouts;
 	const struct hm_layout *layouts;
 };
+
+/* profile flags */
+#define HM_PF_NO_AUTO	0x01	/* layouts not distinctive: never auto-selected */
 
 /**
  * hm_profile_find() - look a profile up by name
@@ -253,8 +259,9 @@ const struct hm_layout *hm_profile_find_layout(const struct hm_profile *prof,
  * @frame: frame from 0x68 to 0x16
  * @len: frame length
  *
- * Picks the first profile (table order, the standard last) that has a
- * layout fitting (C, T, DI, L) of the reply.
+ * Picks the first profile in table order without HM_PF_NO_AUTO that has a
+ * layout fitting (C, T, DI, L) of the reply; profiles whose layouts look
+ * like the standard's (e.g. delu-mechanical) are only used when named.
  *
  * Return: a profile, never NULL (the standard one when nothing fits).
  */

@@ -90,6 +90,7 @@ enum hm_protocol {
  * @id: identification number as digits (M-Bus ID, CJ/T vendor meter number,
  *      fabrication number when no other), "" if none
  * @manufacturer: M-Bus 3-letter code, "" if none
+ * @fabrication: M-Bus fabrication number (VIF 0x78) digits, "" if none
  */
 struct hm_identity {
 	u8 protocol;
@@ -103,6 +104,7 @@ struct hm_identity {
 	char address[16];
 	char id[17];
 	char manufacturer[4];
+	char fabrication[17];
 };
 
 /**

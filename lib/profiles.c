@@ -1,0 +1,311 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * profiles.c - vendor profiles (constant data only).
+ *
+ * Sources: CJ/T 188-2004 tables 12/13, the Delu verification protocol
+ * (reference/delu-verification-protocol.zh.txt) and public bench software
+ * as summarized in PROTOCOLS.md.
+ */
+#include "profile.h"
+#include "hm_shim.h"
+
+/* value + unit byte directly after it */
+#define FU(q, off, n, dec) \
+	{ (q), (off), (n), HM_ENC_BCD, (dec), HM_USRC_BYTE, (off) + (n), 0 }
+#define FUS(q, off, n, dec) \
+	{ (q), (off), (n), HM_ENC_BCD, (dec), HM_USRC_BYTE, (off) + (n), \
+	  HM_FF_SIGN80 }
+/* fixed unit */
+#define FX(q, off, n, dec, u, fl) \
+	{ (q), (off), (n), HM_ENC_BCD, (dec), HM_USRC_FIXED, (u), (fl) }
+#define FE(q, off, n, enc) \
+	{ (q), (off), (n), (enc), 0, HM_USRC_FIXED, HM_UNIT_NONE, 0 }
+
+/* CJ/T 188-2004 DI 901F heat reply (L = 0x2E), offsets after SER */
+static const struct hm_field std_heat_fields[] = {
+	FU(HM_FIELD_IGNORE, 0, 4, 2),		/* settlement-day heat */
+	FU(HM_Q_ENERGY, 5, 4, 2),
+	FUS(HM_Q_POWER, 10, 4, 2),
+	FUS(HM_Q_FLOW, 15, 4, 4),
+	FU(HM_Q_VOLUME, 20, 4, 2),
+	FX(HM_Q_SUPPLY_TEMP, 25, 3, 2, HM_UNIT_CELSIUS, HM_FF_SIGN80),
+	FX(HM_Q_RETURN_TEMP, 28, 3, 2, HM_UNIT_CELSIUS, HM_FF_SIGN80),
+	FX(HM_Q_OPERATING_TIME, 31, 3, 0, HM_UNIT_HOUR, 0),
+	FE(HM_Q_METER_TIME, 34, 7, HM_ENC_DATETIME),
+	FE(HM_FIELD_STATUS, 41, 2, HM_ENC_STATUS),
+};
+
+/* DI 901F water reply (L = 0x16) */
+static const struct hm_field std_water_fields[] = {
+	FU(HM_Q_VOLUME, 0, 4, 2),
+	FU(HM_FIELD_IGNORE, 5, 4, 2),		/* settlement-day volume */
+	FE(HM_Q_METER_TIME, 10, 7, HM_ENC_DATETIME),
+	FE(HM_FIELD_STATUS, 17, 2, HM_ENC_STATUS),
+};
+
+/* Delu mechanical: 901F layout, flow and operating time with 2 decimals */
+static const struct hm_field delu_mech_fields[] = {
+	FU(HM_FIELD_IGNORE, 0, 4, 2),
+	FU(HM_Q_ENERGY, 5, 4, 2),
+	FU(HM_Q_POWER, 10, 4, 2),
+	FU(HM_Q_FLOW, 15, 4, 2),
+	FU(HM_Q_VOLUME, 20, 4, 2),
+	FX(HM_Q_SUPPLY_TEMP, 25, 3, 2, HM_UNIT_CELSIUS, 0),
+	FX(HM_Q_RETURN_TEMP, 28, 3, 2, HM_UNIT_CELSIUS, 0),
+	FX(HM_Q_OPERATING_TIME, 31, 3, 2, HM_UNIT_HOUR, 0),
+	FE(HM_Q_METER_TIME, 34, 7, HM_ENC_DATETIME),
+	FE(HM_FIELD_STATUS, 41, 2, HM_ENC_STATUS),
+};
+
+/* Delu ultrasonic DI 903F (sent 3F 90) high-resolution reply, L = 0x3A */
+static const struct hm_field delu_us_fields[] = {
+	FX(HM_Q_SUPPLY_TEMP, 0, 3, 2, HM_UNIT_CELSIUS, 0),
+	FU(HM_Q_VOLUME, 6, 4, 6),
+	FU(HM_Q_ENERGY, 11, 4, 4),
+	FE(HM_FIELD_ID, 28, 4, HM_ENC_ID_BCD),
+	FX(HM_Q_RETURN_TEMP, 46, 3, 2, HM_UNIT_CELSIUS, 0),
+};
+
+/* HuiZhong: standard 901F layout with BCD most significant byte first */
+#define FUM(q, off, n, dec) \
+	{ (q), (off), (n), HM_ENC_BCD_MSB, (dec), HM_USRC_BYTE, (off) + (n), 0 }
+static const struct hm_field huizhong_fields[] = {
+	FUM(HM_FIELD_IGNORE, 0, 4, 2),
+	FUM(HM_Q_ENERGY, 5, 4, 2),
+	FUM(HM_Q_POWER, 10, 4, 2),
+	FUM(HM_Q_FLOW, 15, 4, 4),
+	FUM(HM_Q_VOLUME, 20, 4, 2),
+	{ HM_Q_SUPPLY_TEMP, 25, 3, HM_ENC_BCD_MSB, 2, HM_USRC_FIXED,
+	  HM_UNIT_CELSIUS, 0 },
+	{ HM_Q_RETURN_TEMP, 28, 3, HM_ENC_BCD_MSB, 2, HM_USRC_FIXED,
+	  HM_UNIT_CELSIUS, 0 },
+	{ HM_Q_OPERATING_TIME, 31, 3, HM_ENC_BCD_MSB, 0, HM_USRC_FIXED,
+	  HM_UNIT_HOUR, 0 },
+	FE(HM_FIELD_STATUS, 41, 2, HM_ENC_STATUS),
+};
+
+#define LAYOUT(d0, d1, c, l, tmin, tmax, fl, f) \
+	{ { (d0), (d1) }, (c), (l), (tmin), (tmax), (fl), HM_ARRAY_SIZE(f), (f) }
+
+static const struct hm_layout std_layouts[] = {
+	LAYOUT(0x90, 0x1f, 0x81, 0x2e, 0x20, 0x29,
+	       HM_LF_DI_EITHER | HM_LF_UNIT_SWAP, std_heat_fields),
+	LAYOUT(0x90, 0x1f, 0x81, 0x16, 0x10, 0x19,
+	       HM_LF_DI_EITHER | HM_LF_UNIT_SWAP, std_water_fields),
+};
+
+static const struct hm_layout delu_us_layouts[] = {
+	LAYOUT(0x3f, 0x90, 0x81, 0x3a, 0x20, 0x29, HM_LF_HIGHRES,
+	       delu_us_fields),
+	LAYOUT(0x90, 0x1f, 0x81, 0x2e, 0x20, 0x29,
+	       HM_LF_DI_EITHER | HM_LF_UNIT_SWAP | HM_LF_NO_AUTO,
+	       std_heat_fields),
+};
+
+static const struct hm_layout delu_mech_layouts[] = {
+	LAYOUT(0x90, 0x1f, 0x81, 0x2e, 0x20, 0x29, HM_LF_HIGHRES,
+	       delu_mech_fields),
+};
+
+static const struct hm_layout huizhong_layouts[] = {
+	LAYOUT(0x90, 0x1f, 0x81, 0x2e, 0x20, 0x29, HM_LF_DI_EITHER,
+	       huizhong_fields),
+};
+
+#define CJT(c, n, fl, ...) \
+	{ HM_PROTO_CJT188, (c), 0, (n), (fl), { __VA_ARGS__ } }
+#define MBUS(c, ci, n, fl, ...) \
+	{ HM_PROTO_MBUS, (c), (ci), (n), (fl), { __VA_ARGS__ } }
+#define NONE { HM_PROTO_NONE, 0, 0, 0, 0, { 0 } }
+
+#define WIRE_2400E(pre) { 2400, 'E', 8, 1, (pre), 0, 0, 0, 0, 0, 0 }
+
+static const struct hm_profile hm_profiles[] = {
+	{
+		.name = "delu-ultrasonic",
+		.description = "Delu ultrasonic heat meter, optical port (DI 903F high resolution)",
+		.protocol = HM_PROTO_CJT188,
+		.wire = { 2400, 'E', 8, 1, 4, 9600, 0xfe, 210, 0, 0, 0 },
+		.req_type = 0x20,
+		.read = CJT(0x01, 3, 0, 0x90, 0x1f, 0x00),
+		.read_highres = CJT(0x01, 3, 0, 0x3f, 0x90, 0x03),
+		.read_address = CJT(0x03, 3, 0, 0x81, 0x0a, 0x00),
+		.test_enter = CJT(0x33, 0, HM_CMD_STATE, 0),
+		.test_exit = NONE,
+		.sim_flow = NONE,
+		.zero = NONE,
+		.nlayouts = HM_ARRAY_SIZE(delu_us_layouts),
+		.layouts = delu_us_layouts,
+	},
+	{
+		.name = "delu-mechanical",
+		.description = "Delu mechanical heat meter (901F, 2-decimal flow and hours)",
+		.protocol = HM_PROTO_CJT188,
+		.wire = WIRE_2400E(4),
+		.req_type = 0x20,
+		.read = CJT(0x01, 3, 0, 0x90, 0x1f, 0x01),
+		.read_highres = CJT(0x01, 3, 0, 0x90, 0x1f, 0x01),
+		.read_address = CJT(0x03, 3, 0, 0x81, 0x0a, 0x00),
+		.test_enter = CJT(0x33, 0, HM_CMD_STATE, 0),
+		.test_exit = NONE,
+		.sim_flow = NONE,
+		.zero = CJT(0x24, 3, HM_CMD_STATE | HM_CMD_DESTRUCTIVE,
+			    0xa0, 0x0e, 0x01),
+		.flags = HM_PF_NO_AUTO,
+		.nlayouts = HM_ARRAY_SIZE(delu_mech_layouts),
+		.layouts = delu_mech_layouts,
+	},
+	{
+		.name = "lichuang",
+		.description = "LiChuang LCR-U heat meter (high-resolution reply C=A1 not decoded)",
+		.protocol = HM_PROTO_CJT188,
+		.wire = WIRE_2400E(3),
+		.req_type = 0x20,
+		.read = CJT(0x01, 3, 0, 0x90, 0x1f, 0x00),
+		.read_highres = CJT(0x21, 3, 0, 0x61, 0x0a, 0x00),
+		.read_address = CJT(0x03, 3, 0, 0x81, 0x0a, 0x00),
+		.test_enter = MBUS(0x53, 0x50, 1, HM_CMD_STATE | HM_CMD_ACK_E5,
+				   0x90),
+		.test_exit = NONE,
+		.sim_flow = NONE,
+		.zero = NONE,
+		.flags = HM_PF_NO_AUTO,
+		.nlayouts = HM_ARRAY_SIZE(std_layouts),
+		.layouts = std_layouts,
+	},
+	{
+		.name = "huizhong",
+		.description = "HuiZhong heat meter (BCD most significant byte first)",
+		.protocol = HM_PROTO_CJT188,
+		.wire = WIRE_2400E(3),
+		.req_type = 0x20,
+		.read = CJT(0x01, 3, 0, 0x90, 0x1f, 0x00),
+		.read_highres = CJT(0x3a, 3, 0, 0x2a, 0x49, 0x06),
+		.read_address = CJT(0x03, 3, 0, 0x81, 0x0a, 0x00),
+		.test_enter = CJT(0x3b, 4, HM_CMD_STATE, 0xb2, 0x6c, 0x01, 0x01),
+		.test_exit = CJT(0x3b, 4, HM_CMD_STATE, 0xb2, 0x6c, 0x01, 0x00),
+		.sim_flow = NONE,
+		.zero = NONE,
+		.flags = HM_PF_NO_AUTO,
+		.nlayouts = HM_ARRAY_SIZE(huizhong_layouts),
+		.layouts = huizhong_layouts,
+	},
+	{
+		.name = "tiangang-mbus",
+		.description = "Tiangang heat meter, EN 13757 framing (26831 protocol)",
+		.protocol = HM_PROTO_MBUS,
+		.wire = { 2400, 'E', 8, 1, 0, 0, 0x00, 400, 0, 0, 0 },
+		.req_type = 0x20,
+		.read = MBUS(0x5b, 0, 0, 0),
+		.read_highres = MBUS(0x53, 0x51, 4, 0, 0x0f, 0x09, 0x00, 0x04),
+		.read_address = NONE,
+		.test_enter = MBUS(0x53, 0x50, 1, HM_CMD_STATE | HM_CMD_ACK_E5,
+				   0x90),
+		.test_exit = NONE,
+		.sim_flow = NONE,
+		.zero = NONE,
+		.flags = HM_PF_NO_AUTO,
+		.nlayouts = 0,
+		.layouts = NULL,
+	},
+	{
+		.name = "ade-mbus",
+		.description = "ADE heat meter, EN 13757 framing, optical wake-up",
+		.protocol = HM_PROTO_MBUS,
+		.wire = { 2400, 'E', 8, 1, 0, 0, 0x55, 200, 0xff, 10, 1300 },
+		.req_type = 0x20,
+		.read = MBUS(0x5b, 0, 0, 0),
+		.read_highres = MBUS(0x5b, 0, 0, 0),
+		.read_address = NONE,
+		.test_enter = MBUS(0x53, 0x50, 1, HM_CMD_STATE | HM_CMD_ACK_E5,
+				   0x90),
+		.test_exit = MBUS(0x53, 0x50, 1, HM_CMD_STATE | HM_CMD_ACK_E5,
+				  0x00),
+		.sim_flow = NONE,
+		.zero = NONE,
+		.flags = HM_PF_NO_AUTO,
+		.nlayouts = 0,
+		.layouts = NULL,
+	},
+	{
+		.name = "cjt188",
+		.description = "CJ/T 188-2004 standard (901F, either DI order, unit before or after value)",
+		.protocol = HM_PROTO_CJT188,
+		.wire = WIRE_2400E(3),
+		.req_type = 0x20,
+		.read = CJT(0x01, 3, 0, 0x90, 0x1f, 0x00),
+		.read_highres = NONE,
+		.read_address = CJT(0x03, 3, 0, 0x81, 0x0a, 0x00),
+		.test_enter = NONE,
+		.test_exit = NONE,
+		.sim_flow = NONE,
+		.zero = NONE,
+		.nlayouts = HM_ARRAY_SIZE(std_layouts),
+		.layouts = std_layouts,
+	},
+};
+
+unsigned int hm_profile_count(void)
+{
+	return HM_ARRAY_SIZE(hm_profiles);
+}
+
+const struct hm_profile *hm_profile_get(unsigned int idx)
+{
+	return idx < HM_ARRAY_SIZE(hm_profiles) ? &hm_profiles[idx] : NULL;
+}
+
+const struct hm_profile *hm_profile_default(void)
+{
+	return &hm_profiles[HM_ARRAY_SIZE(hm_profiles) - 1];
+}
+
+const struct hm_profile *hm_profile_find(const char *name)
+{
+	unsigned int i;
+
+	if (!name)
+		return NULL;
+	for (i = 0; i < HM_ARRAY_SIZE(hm_profiles); i++)
+		if (!strcmp(hm_profiles[i].name, name))
+			return &hm_profiles[i];
+	return NULL;
+}
+
+const struct hm_layout *hm_profile_find_layout(const struct hm_profile *prof,
+					       u8 c, u8 t, const u8 *di, u8 l)
+{
+	unsigned int i;
+
+	for (i = 0; i < prof->nlayouts; i++) {
+		const struct hm_layout *lo = &prof->layouts[i];
+		bool di_ok = di[0] == lo->di[0] && di[1] == lo->di[1];
+
+		if (!di_ok && (lo->flags & HM_LF_DI_EITHER))
+			di_ok = di[0] == lo->di[1] && di[1] == lo->di[0];
+		if (di_ok && c == lo->reply_c && l >= lo->min_l &&
+		    t >= lo->type_min && t <= lo->type_max)
+			return lo;
+	}
+	return NULL;
+}
+
+const struct hm_profile *hm_profile_match(const u8 *frame, size_t len)
+{
+	unsigned int i;
+
+	if (len < 16)
+		return hm_profile_default();
+	for (i = 0; i < HM_ARRAY_SIZE(hm_profiles); i++) {
+		const struct hm_profile *p = &hm_profiles[i];
+		const struct hm_layout *lo;
+
+		if (p->flags & HM_PF_NO_AUTO || p->protocol != HM_PROTO_CJT188)
+			continue;
+		lo = hm_profile_find_layout(p, frame[9], frame[1], frame + 11,
+					    frame[10]);
+		if (lo && !(lo->flags & HM_LF_NO_AUTO))
+			return p;
+	}
+	return hm_profile_default();
+}
