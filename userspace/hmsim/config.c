@@ -144,6 +144,7 @@ void meter_init(struct meter *m, int idx)
 	m->medium = 0x04;
 	m->latency_ms = -1;
 	m->time_now = true;
+	m->date_hy = true;
 	apply_profile(m, PR_CJT188);
 }
 
@@ -385,6 +386,8 @@ int meter_set(struct meter *m, const char *key, const char *val, char *err,
 	} else if (!strcmp(key, "time") || !strcmp(key, "meter_time")) {
 		if (parse_time(val, m))
 			goto bad;
+	} else if (!strcmp(key, "date_hy")) {
+		m->date_hy = num && n;
 	} else if (!strcmp(key, "clock_hex")) {
 		if (!*val) {
 			m->clock_raw_set = false;

@@ -386,7 +386,7 @@ static int dif_len(int dif)
 /* parse "DIF[DIFE..]VIF[VIFE..][=DATA]" */
 int mrec_parse(const char *item, struct mrec *r, char *err, size_t errlen)
 {
-	char hb[64], *eq;
+	char hb[1024], *eq;
 	int n, i, dl;
 
 	memset(r, 0, sizeof(*r));
@@ -593,19 +593,21 @@ static int mrec_put(struct meter *m, const struct mrec *r, u8 *p)
 	}
 	if (r->vif == 0x6C || r->vif == 0x6D) {
 		struct tm tm;
-		int y;
+		int y, hy;
 
 		meter_clock(m, &tm);
 		y = tm.tm_year % 100;
+		/* EN 13757-3:2013 type F: hundred years in the hour byte */
+		hy = m->date_hy ? ((tm.tm_year / 100) & 3) << 5 : 0;
 		if (r->vif == 0x6D && r->dlen == 4) {
 			p[n + 0] = (u8)tm.tm_min;
-			p[n + 1] = (u8)tm.tm_hour;
+			p[n + 1] = (u8)(tm.tm_hour | hy);
 			p[n + 2] = (u8)(tm.tm_mday | (y & 7) << 5);
 			p[n + 3] = (u8)((tm.tm_mon + 1) | (y >> 3) << 4);
 		} else if (r->vif == 0x6D && r->dlen == 6) {
 			p[n + 0] = (u8)tm.tm_sec;
 			p[n + 1] = (u8)tm.tm_min;
-			p[n + 2] = (u8)tm.tm_hour;
+			p[n + 2] = (u8)(tm.tm_hour | hy);
 			p[n + 3] = (u8)(tm.tm_mday | (y & 7) << 5);
 			p[n + 4] = (u8)((tm.tm_mon + 1) | (y >> 3) << 4);
 			p[n + 5] = 0;

@@ -348,7 +348,7 @@ static int partner_reply(struct sim *s, struct meter *self,
 	return r->len;
 }
 
-static void apply_faults(struct sim *s, struct meter *m,
+static void apply_faults(struct sim *s, struct meter *m, struct meter *src,
 			 const struct fault *faults, int nf, long count,
 			 const struct reqctx *c, struct reply *r)
 {
@@ -385,7 +385,7 @@ static void apply_faults(struct sim *s, struct meter *m,
 				r->silent = true;
 				break;
 			case F_COLLISION:
-				n = partner_reply(s, m, c, r, tmp);
+				n = partner_reply(s, src, c, r, tmp);
 				reply_and(r, tmp, n);
 				s->collisions++;
 				break;
@@ -478,6 +478,7 @@ static void finish_request(struct sim *s, struct reqctx *c)
 	struct reply line;
 	int i, live = 0, lat = -1;
 	const char *who = NULL;
+	struct meter *src = NULL;
 	char hx[64];
 
 	memset(&line, 0, sizeof(line));
@@ -488,7 +489,7 @@ static void finish_request(struct sim *s, struct reqctx *c)
 		int l;
 
 		p->m->replies++;
-		apply_faults(s, p->m, p->m->faults, p->m->nfaults,
+		apply_faults(s, p->m, p->m, p->m->faults, p->m->nfaults,
 			     p->m->replies, c, &p->r);
 		if (p->r.silent)
 			continue;
@@ -499,6 +500,7 @@ static void finish_request(struct sim *s, struct reqctx *c)
 		if (!live) {
 			line = p->r;
 			who = p->m->name;
+			src = p->m;
 		} else {
 			reply_and(&line, p->r.buf, p->r.len);
 			line.echo |= p->r.echo;
@@ -516,7 +518,8 @@ static void finish_request(struct sim *s, struct reqctx *c)
 	}
 	s->line_replies++;
 	line.latency_ms = -1;
-	apply_faults(s, NULL, s->faults, s->nfaults, s->line_replies, c, &line);
+	apply_faults(s, NULL, src, s->faults, s->nfaults, s->line_replies, c,
+		     &line);
 	if (line.silent)
 		return;
 	if (line.latency_ms >= 0)

@@ -87,7 +87,7 @@ enum cj_fld { CF_SETTLE, CF_ENERGY, CF_POWER, CF_FLOW, CF_VOLUME,
 struct mrec {
 	u8 hdr[16];
 	int hlen;
-	u8 data[64];
+	u8 data[256];
 	int dlen;	/* data length (constant, or derived from DIF) */
 	bool konst;
 	int vif;	/* primary VIF (without extension bit), -1 none */
@@ -133,6 +133,7 @@ struct meter {
 	s64 v[Q_COUNT];
 	bool have[Q_COUNT];
 	bool time_now;
+	bool date_hy;		/* type F: set the hundred-year bits */
 	struct tm clock;
 	/* behaviour */
 	bool test_mode;
