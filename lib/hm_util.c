@@ -75,7 +75,7 @@ int hm_scale(u64 mant, int shift, bool neg, u32 mul, int exp10, u32 div,
 		return -HM_EINVAL;
 	if (shift > 0) {
 		/* any value >= 2^100 overflows s64 for every scale used here */
-		if (shift > 36)
+		if (shift > 100 || (shift > 36 && (mant >> (100 - shift))))
 			return -HM_EOVERFLOW;
 		n <<= shift;
 	} else {

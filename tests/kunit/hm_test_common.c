@@ -1,0 +1,1099 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * hm_test_common.c - lib/ test logic shared by the userspace runner and the
+ * KUnit suite: every shared vector plus the project's own cases.
+ */
+#ifdef __KERNEL__
+#include <linux/kernel.h>
+#include <linux/string.h>
+#else
+#include <stdio.h>
+#include <string.h>
+#endif
+
+#include "hm_test_common.h"
+#include "hm_err.h"
+#include "hm_util.h"
+#include "cjt188.h"
+#include "mbus.h"
+#include "profile.h"
+#include "hm_vectors.h"
+
+#define FAIL(t, ...) do { \
+		snprintf((t)->msg, HM_T_MSG, __VA_ARGS__); \
+		return -1; \
+	} while (0)
+
+#define CHECK(t, cond, ...) do { \
+		if (!(cond)) \
+			FAIL(t, __VA_ARGS__); \
+	} while (0)
+
+static u32 rng(struct hm_tctx *t)
+{
+	t->rng ^= t->rng << 13;
+	t->rng ^= t->rng >> 17;
+	t->rng ^= t->rng << 5;
+	return t->rng;
+}
+
+static void record(struct hm_tctx *t, const struct hm_frame_result *r)
+{
+	if (r->status == 0) {
+		if (!t->good) {
+			memcpy(t->got, r->data, r->len);
+			t->got_len = r->len;
+			t->got_type = r->type;
+		}
+		t->good++;
+	} else {
+		if (!t->bad)
+			t->first_bad = r->status;
+		t->bad++;
+	}
+}
+
+static void feed_reset(struct hm_tctx *t, enum hm_frame_mode mode)
+{
+	hm_framer_init(&t->fr, mode);
+	t->good = 0;
+	t->bad = 0;
+	t->first_bad = 0;
+	t->got_len = 0;
+}
+
+/* chunk 0: random chunk sizes 1..17 */
+static void feed(struct hm_tctx *t, const u8 *d, const u8 *fl, size_t len,
+		 size_t chunk)
+{
+	size_t n = 0;
+
+	while (n < len) {
+		size_t c = chunk ? chunk : 1 + rng(t) % 17, off = 0;
+
+		if (c > len - n)
+			c = len - n;
+		for (;;) {
+			struct hm_frame_result r;
+
+			off += hm_framer_push(&t->fr, d + n + off,
+					      fl ? fl + n + off : NULL,
+					      c - off, &r);
+			if (r.len)
+				record(t, &r);
+			else if (off >= c)
+				break;
+		}
+		n += c;
+	}
+}
+
+/* the line went quiet: let the timeout fire until nothing is pending */
+static void finish(struct hm_tctx *t)
+{
+	int i;
+
+	for (i = 0; i < 300 && hm_framer_midframe(&t->fr); i++) {
+		struct hm_frame_result r;
+
+		hm_framer_timeout(&t->fr);
+		do {
+			hm_framer_push(&t->fr, NULL, NULL, 0, &r);
+			if (r.len)
+				record(t, &r);
+		} while (r.len);
+	}
+}
+
+static unsigned int skip_fe(const u8 *p, unsigned int len)
+{
+	unsigned int i = 0;
+
+	while (i < len && p[i] == 0xfe)
+		i++;
+	return i;
+}
+
+static int strip_zero_eq(const char *a, const char *b)
+{
+	while (*a == '0' && a[1])
+		a++;
+	while (*b == '0' && b[1])
+		b++;
+	return !strcmp(a, b);
+}
+
+static int check_values(struct hm_tctx *t, u32 mask, const s64 *expect,
+			u32 absent, u32 restrict_to)
+{
+	unsigned int q;
+
+	for (q = 0; q < HM_Q_COUNT; q++) {
+		u32 bit = HM_QBIT(q);
+
+		if (restrict_to && !(restrict_to & bit))
+			continue;
+		if (mask & bit) {
+			CHECK(t, t->rd.valid & bit, "%s missing",
+			      hm_quantity_name(q));
+			if (q == HM_Q_METER_TIME)
+				continue;
+			CHECK(t, t->rd.values[q] == expect[q],
+			      "%s = %lld, expected %lld", hm_quantity_name(q),
+			      (long long)t->rd.values[q], (long long)expect[q]);
+		} else if ((absent | restrict_to) & bit) {
+			CHECK(t, !(t->rd.valid & bit),
+			      "%s = %lld reported, expected absent",
+			      hm_quantity_name(q), (long long)t->rd.values[q]);
+		}
+	}
+	return 0;
+}
+
+/* ---- CJ/T 188 vectors ------------------------------------------------- */
+
+unsigned int hm_t_cjt_count(void)
+{
+	return HM_ARRAY_SIZE(hm_vec_cjt);
+}
+
+const char *hm_t_cjt_name(unsigned int i)
+{
+	return hm_vec_cjt[i].name;
+}
+
+static int cmd_build(const struct hm_profile *p, const struct hm_cmd *c,
+		     u8 *buf, size_t size)
+{
+	if (c->proto == HM_PROTO_MBUS)
+		return hm_mbus_build_cmd(buf, size, c, HM_MBUS_ADDR_BCAST_REPLY);
+	return hm_cjt188_build_cmd(buf, size, p, c, NULL);
+}
+
+static int cjt_request(struct hm_tctx *t, const struct hm_vec_cjt *v)
+{
+	const struct hm_profile *p = hm_profile_find(v->profile);
+	const struct hm_cmd *cmds[7];
+	unsigned int off = skip_fe(v->hex, v->len), i, pre = 0;
+	int n;
+
+	CHECK(t, p, "no profile %s", v->profile);
+	cmds[0] = &p->read;
+	cmds[1] = &p->read_highres;
+	cmds[2] = &p->read_address;
+	cmds[3] = &p->test_enter;
+	cmds[4] = &p->test_exit;
+	cmds[5] = &p->sim_flow;
+	cmds[6] = &p->zero;
+	for (i = 0; i < HM_ARRAY_SIZE(cmds); i++) {
+		n = cmd_build(p, cmds[i], t->work, sizeof(t->work));
+		if (n < 0)
+			continue;
+		pre = skip_fe(t->work, n);
+		if ((unsigned int)n - pre == v->len - off &&
+		    !memcmp(t->work + pre, v->hex + off, n - pre))
+			break;
+	}
+	CHECK(t, i < HM_ARRAY_SIZE(cmds),
+	      "no command of profile %s builds these bytes", v->profile);
+	/* preamble: 2..4 FE for CJ/T 188 */
+	if (cmds[i]->proto == HM_PROTO_CJT188)
+		CHECK(t, pre >= 2 && pre <= 4, "preamble %u", pre);
+	if (strstr(v->name, "zero"))
+		CHECK(t, cmds[i]->flags & HM_CMD_DESTRUCTIVE,
+		      "zeroing command not flagged destructive");
+	/* a request is a valid frame for the framer too */
+	feed_reset(t, HM_MODE_AUTO);
+	feed(t, v->hex, NULL, v->len, 1);
+	CHECK(t, t->good == 1 && t->bad == 0, "framer: %u good %u bad",
+	      t->good, t->bad);
+	return 0;
+}
+
+static int cjt_reply(struct hm_tctx *t, const struct hm_vec_cjt *v)
+{
+	const struct hm_profile *p = hm_profile_find(v->profile);
+	unsigned int off = skip_fe(v->hex, v->len);
+	int r;
+
+	CHECK(t, p, "no profile %s", v->profile);
+	feed_reset(t, HM_MODE_AUTO);
+	feed(t, v->hex, NULL, v->len, 1);
+	finish(t);
+	if (v->checksum_ok == 0) {
+		CHECK(t, t->good == 0, "bad-checksum frame accepted");
+		CHECK(t, t->bad >= 1 && t->first_bad == -HM_EBADCS,
+		      "expected checksum error, got %d bad (%s)", t->bad,
+		      hm_strerror(t->first_bad));
+		r = hm_cjt188_decode(v->hex + off, v->len - off, p, &t->id,
+				     &t->rd);
+		CHECK(t, r == -HM_EBADCS, "decoder accepted it: %s",
+		      hm_strerror(r));
+		return 0;
+	}
+	CHECK(t, t->good == 1 && t->bad == 0, "framer: %u good %u bad (%s)",
+	      t->good, t->bad, hm_strerror(t->first_bad));
+	CHECK(t, t->got_len == v->len - off &&
+	      !memcmp(t->got, v->hex + off, t->got_len), "framer: wrong bytes");
+	if (t->got_type == HM_FRAME_CJT188)
+		r = hm_cjt188_decode(t->got, t->got_len, p, &t->id, &t->rd);
+	else if (t->got_type == HM_FRAME_MBUS_LONG)
+		r = hm_mbus_decode(t->got, t->got_len, 0, &t->id, &t->rd);
+	else
+		FAIL(t, "unexpected frame type %s",
+		     hm_frame_type_name(t->got_type));
+	CHECK(t, r == 0, "decode: %s", hm_strerror(r));
+	if (v->meter_type >= 0)
+		CHECK(t, t->id.meter_type == v->meter_type, "meter_type %02x",
+		      t->id.meter_type);
+	if (v->address)
+		CHECK(t, !strcmp(t->id.address, v->address), "address %s",
+		      t->id.address);
+	if (v->id)
+		CHECK(t, !strcmp(t->id.id, v->id), "id %s", t->id.id);
+	if (v->manufacturer)
+		CHECK(t, !strcmp(t->id.manufacturer, v->manufacturer),
+		      "manufacturer %s", t->id.manufacturer);
+	return check_values(t, v->expect_mask, v->expect, v->absent_mask, 0);
+}
+
+int hm_t_cjt_vector(struct hm_tctx *t, unsigned int i)
+{
+	const struct hm_vec_cjt *v = &hm_vec_cjt[i];
+
+	t->msg[0] = '\0';
+	return v->reply ? cjt_reply(t, v) : cjt_request(t, v);
+}
+
+/* ---- libmbus telegrams ------------------------------------------------ */
+
+unsigned int hm_t_mbus_count(void)
+{
+	return HM_ARRAY_SIZE(hm_vec_mbus);
+}
+
+const char *hm_t_mbus_name(unsigned int i)
+{
+	return hm_vec_mbus[i].name;
+}
+
+#define HEAT_QUANTITIES (HM_QBIT(HM_Q_ENERGY) | HM_QBIT(HM_Q_VOLUME) | \
+			 HM_QBIT(HM_Q_POWER) | HM_QBIT(HM_Q_FLOW) | \
+			 HM_QBIT(HM_Q_SUPPLY_TEMP) | HM_QBIT(HM_Q_RETURN_TEMP))
+
+int hm_t_mbus_vector(struct hm_tctx *t, unsigned int i)
+{
+	const struct hm_vec_mbus *v = &hm_vec_mbus[i];
+	int r;
+
+	t->msg[0] = '\0';
+	feed_reset(t, HM_MODE_MBUS);
+	feed(t, v->hex, NULL, v->len, 0);
+	finish(t);
+	if (!t->good) {
+		t->outcome = HM_T_REJECTED;
+		CHECK(t, v->kind != 0, "framer found no frame (%u bad: %s)",
+		      t->bad, hm_strerror(t->first_bad));
+		return 0;
+	}
+	CHECK(t, t->good == 1, "framer found %u frames", t->good);
+	r = hm_mbus_decode(t->got, t->got_len, 0, &t->id, &t->rd);
+	if (r == -HM_EUNSUPPORTED || r == -HM_EPROTO)
+		t->outcome = HM_T_UNSUPPORTED;
+	else if (r < 0)
+		t->outcome = HM_T_REJECTED;
+	else
+		t->outcome = HM_T_DECODED;
+	if (v->kind == 1) {
+		CHECK(t, r < 0, "error frame decoded without error");
+		return 0;
+	}
+	if (v->kind == 2) {
+		CHECK(t, r < 0 || !t->rd.valid,
+		      "unsupported frame decoded into values");
+		return 0;
+	}
+	CHECK(t, r == 0 || r == -HM_EUNSUPPORTED, "decode: %s",
+	      hm_strerror(r));
+	if (!v->heat || r)
+		return 0;
+	if (v->id)
+		CHECK(t, strip_zero_eq(t->id.id, v->id), "id %s, expected %s",
+		      t->id.id, v->id);
+	if (v->manufacturer)
+		CHECK(t, !strcmp(t->id.manufacturer, v->manufacturer),
+		      "manufacturer %s", t->id.manufacturer);
+	return check_values(t, v->expect_mask, v->expect, 0, HEAT_QUANTITIES);
+}
+
+/* ---- split delivery --------------------------------------------------- */
+
+static unsigned int split_cjt_count(void)
+{
+	unsigned int i, n = 0;
+
+	for (i = 0; i < HM_ARRAY_SIZE(hm_vec_cjt); i++)
+		if (hm_vec_cjt[i].reply && hm_vec_cjt[i].checksum_ok == 1)
+			n++;
+	return n;
+}
+
+static unsigned int split_mbus_count(void)
+{
+	unsigned int i, n = 0;
+
+	for (i = 0; i < HM_ARRAY_SIZE(hm_vec_mbus); i++)
+		if (hm_vec_mbus[i].kind == 0)
+			n++;
+	return n;
+}
+
+unsigned int hm_t_split_count(void)
+{
+	return split_cjt_count() + split_mbus_count();
+}
+
+static const u8 *split_frame(unsigned int i, unsigned int *len,
+			     const char **name)
+{
+	unsigned int k;
+
+	for (k = 0; k < HM_ARRAY_SIZE(hm_vec_cjt); k++) {
+		const struct hm_vec_cjt *v = &hm_vec_cjt[k];
+		unsigned int off;
+
+		if (!v->reply || v->checksum_ok != 1)
+			continue;
+		if (i-- == 0) {
+			off = skip_fe(v->hex, v->len);
+			*len = v->len - off;
+			*name = v->name;
+			return v->hex + off;
+		}
+	}
+	for (k = 0; k < HM_ARRAY_SIZE(hm_vec_mbus); k++) {
+		if (hm_vec_mbus[k].kind != 0)
+			continue;
+		if (i-- == 0) {
+			*len = hm_vec_mbus[k].len;
+			*name = hm_vec_mbus[k].name;
+			return hm_vec_mbus[k].hex;
+		}
+	}
+	return NULL;
+}
+
+const char *hm_t_split_name(unsigned int i)
+{
+	const char *name = "?";
+	unsigned int len;
+
+	split_frame(i, &len, &name);
+	return name;
+}
+
+int hm_t_split(struct hm_tctx *t, unsigned int i, unsigned int variant)
+{
+	/* a DTU-style text prefix with an 'h' (0x68) in it, then preamble */
+	static const u8 prefix[] = "+IPD,heat>\r\n";
+	static const u8 tail[] = { 0xfc, 0xfc, 0xfc };
+	const char *name;
+	unsigned int len, n = 0, npre = 0;
+	const u8 *fr = split_frame(i, &len, &name);
+
+	t->msg[0] = '\0';
+	CHECK(t, fr, "no frame %u", i);
+	t->rng = 0x9e3779b9u ^ (i * 7919u) ^ (variant * 104729u);
+	if (variant >= 2) {
+		if (variant == 4) {
+			memcpy(t->work, prefix, sizeof(prefix) - 1);
+			n = sizeof(prefix) - 1;
+		}
+		npre = 2 + i % 12;
+		memset(t->work + n, 0xfe, npre);
+		n += npre;
+	}
+	memcpy(t->work + n, fr, len);
+	n += len;
+	if (variant >= 3) {
+		memcpy(t->work + n, tail, sizeof(tail));
+		n += sizeof(tail);
+	}
+	/* the first frame kind decides the mode: as the bus would */
+	feed_reset(t, variant == 1 ? (fr[0] == 0x68 && fr[3] == 0x68 &&
+				      fr[1] == fr[2] ? HM_MODE_MBUS :
+				      HM_MODE_CJT188) : HM_MODE_AUTO);
+	feed(t, t->work, NULL, n, variant == 0 ? 1 : 0);
+	if (variant != 4)
+		CHECK(t, !hm_framer_midframe(&t->fr), "framer still mid-frame");
+	finish(t);
+	CHECK(t, t->good == 1, "%u good frames, %u bad (%s)", t->good, t->bad,
+	      hm_strerror(t->first_bad));
+	CHECK(t, t->got_len == len && !memcmp(t->got, fr, len),
+	      "wrong frame bytes");
+	if (variant != 4) {
+		CHECK(t, t->bad == 0 && t->fr.stats.truncated == 0,
+		      "%u bad frames, %u truncated", t->bad,
+		      t->fr.stats.truncated);
+		CHECK(t, t->fr.stats.preamble_bytes == npre,
+		      "preamble count %u, expected %u",
+		      t->fr.stats.preamble_bytes, npre);
+	}
+	if (variant == 3)
+		CHECK(t, t->fr.stats.garbage_bytes == sizeof(tail),
+		      "garbage count %u", t->fr.stats.garbage_bytes);
+	return 0;
+}
+
+/* ---- own cases -------------------------------------------------------- */
+
+/* the standard heat reply from the vectors, from 0x68 */
+static const struct hm_vec_cjt *find_cjt(const char *name)
+{
+	unsigned int i;
+
+	for (i = 0; i < HM_ARRAY_SIZE(hm_vec_cjt); i++)
+		if (!strcmp(hm_vec_cjt[i].name, name))
+			return &hm_vec_cjt[i];
+	return NULL;
+}
+
+static unsigned int load_cjt(struct hm_tctx *t, const char *name)
+{
+	const struct hm_vec_cjt *v = find_cjt(name);
+	unsigned int off;
+
+	if (!v)
+		return 0;
+	off = skip_fe(v->hex, v->len);
+	memcpy(t->work, v->hex + off, v->len - off);
+	return v->len - off;
+}
+
+static void fix_cs(u8 *f, unsigned int len)
+{
+	f[len - 2] = hm_u8_sum(f, len - 2);
+}
+
+static int flag_case(struct hm_tctx *t, u8 flag, int err)
+{
+	unsigned int len = load_cjt(t, "cjt188-standard-heat-reply"), i;
+
+	CHECK(t, len, "vector missing");
+	memset(t->flags, HM_FLAG_NORMAL, len);
+	t->flags[20] = flag;
+	feed_reset(t, HM_MODE_AUTO);
+	feed(t, t->work, t->flags, len, 0);
+	finish(t);
+	CHECK(t, t->good == 0, "flagged frame accepted");
+	CHECK(t, t->bad == 1 && t->first_bad == err, "bad %u status %s",
+	      t->bad, hm_strerror(t->first_bad));
+	/* the next clean frame is found */
+	feed(t, t->work, NULL, len, 0);
+	CHECK(t, t->good == 1, "clean frame after flagged one not found");
+	i = flag == HM_FLAG_PARITY ? t->fr.stats.parity_errors :
+	    flag == HM_FLAG_FRAME ? t->fr.stats.framing_errors :
+	    flag == HM_FLAG_OVERRUN ? t->fr.stats.overrun_errors :
+	    t->fr.stats.break_errors;
+	CHECK(t, i == 1, "flag counter %u", i);
+	return 0;
+}
+
+static int t_parity(struct hm_tctx *t)
+{
+	return flag_case(t, HM_FLAG_PARITY, -HM_EPARITY);
+}
+
+static int t_framing(struct hm_tctx *t)
+{
+	return flag_case(t, HM_FLAG_FRAME, -HM_EFRAMING);
+}
+
+static int t_overrun(struct hm_tctx *t)
+{
+	return flag_case(t, HM_FLAG_OVERRUN, -HM_EOVERRUN);
+}
+
+static int t_break(struct hm_tctx *t)
+{
+	return flag_case(t, HM_FLAG_BREAK, -HM_EBREAK);
+}
+
+static int t_flag_between_frames(struct hm_tctx *t)
+{
+	unsigned int len = load_cjt(t, "cjt188-standard-heat-reply");
+	u8 junk[2] = { 0x00, 0x12 }, fl[2] = { HM_FLAG_BREAK, HM_FLAG_PARITY };
+
+	feed_reset(t, HM_MODE_AUTO);
+	feed(t, junk, fl, 2, 1);
+	feed(t, t->work, NULL, len, 0);
+	CHECK(t, t->good == 1 && t->bad == 0, "good %u bad %u", t->good,
+	      t->bad);
+	CHECK(t, t->fr.stats.break_errors == 1 &&
+	      t->fr.stats.parity_errors == 1, "flag counters");
+	return 0;
+}
+
+static int t_truncation_timeout(struct hm_tctx *t)
+{
+	unsigned int len = load_cjt(t, "cjt188-standard-heat-reply");
+
+	feed_reset(t, HM_MODE_CJT188);
+	feed(t, t->work, NULL, len / 2, 0);
+	CHECK(t, t->good == 0 && hm_framer_midframe(&t->fr),
+	      "not mid-frame after half a frame");
+	CHECK(t, hm_framer_timeout(&t->fr) == -HM_ETRUNC, "timeout status");
+	finish(t);
+	CHECK(t, !hm_framer_midframe(&t->fr), "still mid-frame");
+	CHECK(t, t->fr.stats.truncated >= 1, "truncated not counted");
+	CHECK(t, t->good == 0, "half frame accepted");
+	feed(t, t->work, NULL, len, 0);
+	CHECK(t, t->good == 1, "next frame not found");
+	CHECK(t, hm_framer_timeout(&t->fr) == 0, "idle timeout reported");
+	return 0;
+}
+
+static int t_oversized(struct hm_tctx *t)
+{
+	static const u8 f[] = { 0x68, 0x20, 1, 2, 3, 4, 5, 6, 7, 0x81, 0xff };
+
+	feed_reset(t, HM_MODE_CJT188);
+	t->fr.cjt_max_len = 0x64;
+	feed(t, f, NULL, sizeof(f), 0);
+	CHECK(t, t->fr.stats.bad_length == 1, "bad_length %u",
+	      t->fr.stats.bad_length);
+	CHECK(t, !hm_framer_midframe(&t->fr) || t->fr.pos < 11,
+	      "still waiting for the oversized frame");
+	return 0;
+}
+
+static int t_mbus_bad_stop(struct hm_tctx *t)
+{
+	static const u8 f[] = { 0x10, 0x5b, 0xfe, 0x59, 0x17 };
+
+	feed_reset(t, HM_MODE_MBUS);
+	feed(t, f, NULL, sizeof(f), 0);
+	finish(t);
+	CHECK(t, t->good == 0 && t->bad == 1 && t->first_bad == -HM_ESTOP,
+	      "good %u bad %u %s", t->good, t->bad, hm_strerror(t->first_bad));
+	CHECK(t, t->fr.stats.bad_stop == 1, "bad_stop counter");
+	return 0;
+}
+
+static int t_auto_disambiguation(struct hm_tctx *t)
+{
+	/* CJ/T 188 address reply whose first bytes read like 68 L L 68 */
+	static const u8 addr[7] = { 0x20, 0x68, 0x11, 0x22, 0x33, 0x44, 0x55 };
+	static const u8 pl[3] = { 0x81, 0x0a, 0x00 };
+	int n = hm_cjt188_build(t->work, sizeof(t->work), 0, 0x20, addr, 0x83,
+				pl, sizeof(pl));
+
+	CHECK(t, n > 0, "build");
+	feed_reset(t, HM_MODE_AUTO);
+	feed(t, t->work, NULL, n, 1);
+	finish(t);
+	CHECK(t, t->good == 1 && t->got_type == HM_FRAME_CJT188,
+	      "good %u type %s", t->good, hm_frame_type_name(t->got_type));
+	n = hm_mbus_build_app_reset(t->work, sizeof(t->work), 0xfe, 0x90);
+	feed_reset(t, HM_MODE_AUTO);
+	feed(t, t->work, NULL, n, 1);
+	CHECK(t, t->good == 1 && t->got_type == HM_FRAME_MBUS_LONG,
+	      "M-Bus frame in AUTO: good %u type %s", t->good,
+	      hm_frame_type_name(t->got_type));
+	return 0;
+}
+
+static int decode_std(struct hm_tctx *t, unsigned int len)
+{
+	int r = hm_cjt188_decode(t->work, len, hm_profile_find("cjt188"),
+				 &t->id, &t->rd);
+
+	CHECK(t, r == 0, "decode: %s", hm_strerror(r));
+	return 0;
+}
+
+static int t_invalid_bcd(struct hm_tctx *t)
+{
+	unsigned int len = load_cjt(t, "cjt188-standard-heat-reply");
+	int r;
+
+	t->work[14 + 6] = 0x5a;		/* current heat */
+	fix_cs(t->work, len);
+	r = hm_cjt188_decode(t->work, len, NULL, &t->id, &t->rd);
+	CHECK(t, r == -HM_EBCD, "got %s", hm_strerror(r));
+	return 0;
+}
+
+static int t_di_reversed(struct hm_tctx *t)
+{
+	const struct hm_vec_cjt *v = find_cjt("cjt188-standard-heat-reply");
+	unsigned int len = load_cjt(t, "cjt188-standard-heat-reply");
+
+	CHECK(t, v && len, "vector missing");
+	t->work[11] = 0x1f;
+	t->work[12] = 0x90;
+	fix_cs(t->work, len);
+	if (decode_std(t, len))
+		return -1;
+	return check_values(t, v->expect_mask, v->expect, 0, 0);
+}
+
+static int t_unit_before_value(struct hm_tctx *t)
+{
+	const struct hm_vec_cjt *v = find_cjt("cjt188-standard-heat-reply");
+	unsigned int len = load_cjt(t, "cjt188-standard-heat-reply"), g;
+
+	CHECK(t, v && len, "vector missing");
+	for (g = 0; g < 5; g++) {
+		u8 *p = t->work + 14 + 5 * g, unit = p[4];
+
+		memmove(p + 1, p, 4);
+		p[0] = unit;
+	}
+	fix_cs(t->work, len);
+	if (decode_std(t, len))
+		return -1;
+	if (check_values(t, v->expect_mask, v->expect, 0, 0))
+		return -1;
+	/* and with no profile named */
+	CHECK(t, hm_cjt188_decode(t->work, len, NULL, &t->id, &t->rd) == 0,
+	      "auto decode failed");
+	return check_values(t, v->expect_mask, v->expect, 0, 0);
+}
+
+static int t_sign80(struct hm_tctx *t)
+{
+	unsigned int len = load_cjt(t, "cjt188-standard-heat-reply");
+
+	t->work[14 + 15 + 3] = 0x80;	/* flow top byte: -1.2345 m3/h */
+	t->work[14 + 10 + 3] = 0x80;	/* power top byte */
+	fix_cs(t->work, len);
+	if (decode_std(t, len))
+		return -1;
+	CHECK(t, t->rd.values[HM_Q_FLOW] == -1234500, "flow %lld",
+	      (long long)t->rd.values[HM_Q_FLOW]);
+	CHECK(t, t->rd.values[HM_Q_POWER] == -12340000, "power %lld",
+	      (long long)t->rd.values[HM_Q_POWER]);
+	return 0;
+}
+
+static int t_unused_fields(struct hm_tctx *t)
+{
+	unsigned int len = load_cjt(t, "cjt188-standard-heat-reply");
+
+	memset(t->work + 14 + 5, 0xff, 4);	/* energy FF FF FF FF */
+	memset(t->work + 14 + 25, 0x33, 3);	/* supply 33 33 33 */
+	fix_cs(t->work, len);
+	if (decode_std(t, len))
+		return -1;
+	CHECK(t, !(t->rd.valid & HM_QBIT(HM_Q_ENERGY)), "energy reported");
+	CHECK(t, !(t->rd.valid & HM_QBIT(HM_Q_SUPPLY_TEMP)), "supply reported");
+	CHECK(t, t->rd.valid & HM_QBIT(HM_Q_VOLUME), "volume lost");
+	return 0;
+}
+
+static int t_meter_time(struct hm_tctx *t)
+{
+	unsigned int len = load_cjt(t, "cjt188-standard-heat-reply");
+	static const u8 yf[7] = { 0x20, 0x24, 0x01, 0x15, 0x13, 0x45, 0x30 };
+
+	if (decode_std(t, len))
+		return -1;
+	CHECK(t, t->rd.valid & HM_QBIT(HM_Q_METER_TIME), "no time");
+	CHECK(t, t->rd.meter_time.year == 2024 && t->rd.meter_time.month == 1 &&
+	      t->rd.meter_time.day == 15 && t->rd.meter_time.hour == 13 &&
+	      t->rd.meter_time.minute == 45 && t->rd.meter_time.second == 30,
+	      "time %u-%u-%u %u:%u:%u", t->rd.meter_time.year,
+	      t->rd.meter_time.month, t->rd.meter_time.day,
+	      t->rd.meter_time.hour, t->rd.meter_time.minute,
+	      t->rd.meter_time.second);
+	memcpy(t->work + 14 + 34, yf, 7);	/* year first */
+	fix_cs(t->work, len);
+	if (decode_std(t, len))
+		return -1;
+	CHECK(t, t->rd.meter_time.year == 2024 && t->rd.meter_time.second == 30,
+	      "year-first time not understood");
+	return 0;
+}
+
+static int unit_case(struct hm_tctx *t, u32 raw, unsigned int dec, u8 unit,
+		     unsigned int q, s64 want)
+{
+	u8 b[4];
+	s64 v = 0;
+	int r, i;
+
+	for (i = 0; i < 4; i++) {
+		b[i] = (u8)(((raw % 10) | ((raw / 10) % 10) << 4));
+		raw /= 100;
+	}
+	r = hm_cjt188_decode_field(b, 4, HM_ENC_BCD, dec, unit, q, 0, &v);
+	CHECK(t, r == 1, "unit %02x: %s", unit, hm_strerror(r));
+	CHECK(t, v == want, "unit %02x: %lld, expected %lld", unit,
+	      (long long)v, (long long)want);
+	return 0;
+}
+
+static int t_units(struct hm_tctx *t)
+{
+	return unit_case(t, 1, 0, HM_UNIT_J, HM_Q_ENERGY, 0) ||
+	       unit_case(t, 2, 0, HM_UNIT_J, HM_Q_ENERGY, 1) ||
+	       unit_case(t, 3600, 0, HM_UNIT_J, HM_Q_ENERGY, 1000) ||
+	       unit_case(t, 1, 0, HM_UNIT_KJ, HM_Q_ENERGY, 278) ||
+	       unit_case(t, 1, 0, HM_UNIT_MJ, HM_Q_ENERGY, 277778) ||
+	       unit_case(t, 100, 2, HM_UNIT_GJ, HM_Q_ENERGY, 277777778) ||
+	       unit_case(t, 1, 0, HM_UNIT_GJ100, HM_Q_ENERGY, 27777777778LL) ||
+	       unit_case(t, 1, 0, HM_UNIT_WH, HM_Q_ENERGY, 1000) ||
+	       unit_case(t, 123, 2, HM_UNIT_KWH, HM_Q_ENERGY, 1230000) ||
+	       unit_case(t, 1, 0, HM_UNIT_MWH, HM_Q_ENERGY, 1000000000) ||
+	       unit_case(t, 1, 0, HM_UNIT_MWH100, HM_Q_ENERGY, 100000000000LL) ||
+	       unit_case(t, 5, 0, HM_UNIT_W, HM_Q_POWER, 5000) ||
+	       unit_case(t, 5, 1, HM_UNIT_KW, HM_Q_POWER, 500000) ||
+	       unit_case(t, 5, 0, HM_UNIT_MW, HM_Q_POWER, 5000000000LL) ||
+	       unit_case(t, 7, 0, HM_UNIT_L, HM_Q_VOLUME, 7000) ||
+	       unit_case(t, 7, 3, HM_UNIT_M3, HM_Q_VOLUME, 7000) ||
+	       unit_case(t, 9, 0, HM_UNIT_LH, HM_Q_FLOW, 9000) ||
+	       unit_case(t, 9, 4, HM_UNIT_M3H, HM_Q_FLOW, 900) ||
+	       unit_case(t, 2113, 2, HM_UNIT_CELSIUS, HM_Q_SUPPLY_TEMP, 21130) ||
+	       unit_case(t, 150, 2, HM_UNIT_HOUR, HM_Q_OPERATING_TIME, 5400);
+}
+
+static int t_unit_class(struct hm_tctx *t)
+{
+	static const u8 b[4] = { 0x01, 0, 0, 0 };
+	s64 v;
+	int r = hm_cjt188_decode_field(b, 4, HM_ENC_BCD, 0, HM_UNIT_KW,
+				       HM_Q_ENERGY, 0, &v);
+
+	CHECK(t, r == -HM_EUNIT, "kW accepted for energy: %d", r);
+	r = hm_cjt188_decode_field(b, 4, HM_ENC_BCD, 0, 0x77, HM_Q_ENERGY, 0,
+				   &v);
+	CHECK(t, r == -HM_EUNIT, "unknown unit accepted: %d", r);
+	return 0;
+}
+
+static int t_overflow(struct hm_tctx *t)
+{
+	static const u8 b[4] = { 0x99, 0x99, 0x99, 0x99 };
+	s64 v = 0;
+	int r = hm_cjt188_decode_field(b, 4, HM_ENC_BCD, 0, HM_UNIT_MWH100,
+				       HM_Q_ENERGY, 0, &v);
+
+	CHECK(t, r == -HM_EOVERFLOW, "99999999 x MWh x 100: %d (%lld)", r,
+	      (long long)v);
+	CHECK(t, hm_scale(~0ULL, 0, false, 1, 0, 1, &v) == -HM_EOVERFLOW,
+	      "2^64-1 fits s64?");
+	CHECK(t, hm_scale(1ULL << 63, 0, true, 1, 0, 1, &v) == 0 &&
+	      v == -HM_S64_MAX - 1, "-2^63");
+	CHECK(t, hm_scale(922337203685477581ULL, 0, false, 1, 1, 1, &v) ==
+	      -HM_EOVERFLOW, "x10 overflow");
+	CHECK(t, hm_scale(5, 0, false, 1, -1, 1, &v) == 0 && v == 1,
+	      "0.5 rounds to 1");
+	CHECK(t, hm_scale(5, 0, true, 1, -1, 1, &v) == 0 && v == -1,
+	      "-0.5 rounds to -1");
+	CHECK(t, hm_scale(4, 0, false, 1, -1, 1, &v) == 0 && v == 0,
+	      "0.4 rounds to 0");
+	return 0;
+}
+
+static int t_real32(struct hm_tctx *t)
+{
+	s64 v = 0;
+
+	CHECK(t, hm_real32_scale(0x41200000, 1, 3, 1, &v) == 0 && v == 10000,
+	      "10.0: %lld", (long long)v);
+	CHECK(t, hm_real32_scale(0x3dcccccd, 1, 3, 1, &v) == 0 && v == 100,
+	      "0.1: %lld", (long long)v);
+	CHECK(t, hm_real32_scale(0xc2f60000, 1, 3, 1, &v) == 0 &&
+	      v == -123000, "-123.0: %lld", (long long)v);
+	CHECK(t, hm_real32_scale(0x3f000000, 1, 0, 1, &v) == 0 && v == 1,
+	      "0.5 -> 1: %lld", (long long)v);
+	CHECK(t, hm_real32_scale(0x00000001, 1, 3, 1, &v) == 0 && v == 0,
+	      "subnormal");
+	CHECK(t, hm_real32_scale(0x7f800000, 1, 0, 1, &v) == -HM_EOVERFLOW,
+	      "inf");
+	CHECK(t, hm_real32_scale(0x7fc00000, 1, 0, 1, &v) == -HM_EFORMAT,
+	      "nan");
+	CHECK(t, hm_real32_scale(0x7f7fffff, 1, 0, 1, &v) == -HM_EOVERFLOW,
+	      "FLT_MAX");
+	CHECK(t, hm_real32_scale(0x5effffff, 1, 0, 1, &v) == 0 &&
+	      v == 9223371487098961920LL, "2^63 - 2^39: %lld", (long long)v);
+	return 0;
+}
+
+static int t_abnormal_reply(struct hm_tctx *t)
+{
+	static const u8 pl[3] = { 0x90, 0x1f, 0x00 };
+	int n = hm_cjt188_build(t->work, sizeof(t->work), 0, 0x20, NULL, 0xc1,
+				pl, sizeof(pl)), r;
+
+	r = hm_cjt188_decode(t->work, n, NULL, &t->id, &t->rd);
+	CHECK(t, r == -HM_EMETERERR, "C1: %s", hm_strerror(r));
+	t->work[9] = 0x01;
+	fix_cs(t->work, n);
+	r = hm_cjt188_decode(t->work, n, NULL, &t->id, &t->rd);
+	CHECK(t, r == -HM_EPROTO, "request decoded as reply: %s",
+	      hm_strerror(r));
+	return 0;
+}
+
+static int t_auto_profile(struct hm_tctx *t)
+{
+	const struct hm_vec_cjt *v = find_cjt("delu-ultrasonic-reply");
+	unsigned int len = load_cjt(t, "delu-ultrasonic-reply");
+	const struct hm_profile *p;
+
+	CHECK(t, v && len, "vector missing");
+	p = hm_profile_match(t->work, len);
+	CHECK(t, p && !strcmp(p->name, "delu-ultrasonic"), "matched %s",
+	      p ? p->name : "NULL");
+	CHECK(t, hm_cjt188_decode(t->work, len, NULL, &t->id, &t->rd) == 0,
+	      "auto decode");
+	CHECK(t, t->rd.flags & HM_RD_HIGHRES, "not flagged high-resolution");
+	if (check_values(t, v->expect_mask, v->expect, 0, 0))
+		return -1;
+	len = load_cjt(t, "cjt188-standard-heat-reply");
+	p = hm_profile_match(t->work, len);
+	CHECK(t, p == hm_profile_default(), "standard reply matched %s",
+	      p->name);
+	return 0;
+}
+
+static int t_profiles(struct hm_tctx *t)
+{
+	unsigned int i, n = hm_profile_count();
+	static const char * const need[] = {
+		"cjt188", "delu-ultrasonic", "delu-mechanical", "lichuang",
+		"tiangang-mbus",
+	};
+
+	for (i = 0; i < HM_ARRAY_SIZE(need); i++)
+		CHECK(t, hm_profile_find(need[i]), "profile %s missing",
+		      need[i]);
+	CHECK(t, !hm_profile_find("nope"), "unknown name found");
+	for (i = 0; i < n; i++) {
+		const struct hm_profile *p = hm_profile_get(i);
+
+		CHECK(t, p && p->name && hm_profile_find(p->name) == p,
+		      "iteration %u", i);
+		CHECK(t, p->protocol != HM_PROTO_CJT188 ||
+		      (p->wire.preamble >= 2 && p->wire.preamble <= 4),
+		      "%s preamble", p->name);
+		CHECK(t, p->zero.proto == HM_PROTO_NONE ||
+		      (p->zero.flags & HM_CMD_DESTRUCTIVE),
+		      "%s zero not destructive", p->name);
+	}
+	CHECK(t, !hm_profile_get(n), "past the end");
+	CHECK(t, hm_profile_find("delu-ultrasonic")->wire.wake_count >= 200 &&
+	      hm_profile_find("delu-ultrasonic")->wire.wake_baud == 9600,
+	      "delu wake-up");
+	CHECK(t, hm_profile_find("tiangang-mbus")->wire.wake_count == 400,
+	      "tiangang wake-up");
+	return 0;
+}
+
+static int t_mbus_builders(struct hm_tctx *t)
+{
+	static const u8 nke[] = { 0x10, 0x40, 0x05, 0x45, 0x16 };
+	static const u8 req[] = { 0x10, 0x7b, 0xfe, 0x79, 0x16 };
+	static const u8 sel[] = { 0x68, 0x0b, 0x0b, 0x68, 0x53, 0xfd, 0x52,
+				  0xff, 0xff, 0x34, 0x12, 0xff, 0xff, 0xff,
+				  0x04, 0xe7, 0x16 };
+	struct hm_mbus_select s = { 0x1234ffff, 0xffff, 0xff, 0x04 };
+	int n;
+
+	n = hm_mbus_build_snd_nke(t->work, sizeof(t->work), 5);
+	CHECK(t, n == 5 && !memcmp(t->work, nke, 5), "SND_NKE");
+	n = hm_mbus_build_req_ud2(t->work, sizeof(t->work), 0xfe, true);
+	CHECK(t, n == 5 && !memcmp(t->work, req, 5), "REQ_UD2 FCB");
+	n = hm_mbus_build_select(t->work, sizeof(t->work), &s, false);
+	CHECK(t, n == sizeof(sel) && !memcmp(t->work, sel, n), "select");
+	n = hm_mbus_build_freeze(t->work, sizeof(t->work), 0xff, 1);
+	CHECK(t, n > 0 && hm_mbus_check(t->work, n) == HM_FRAME_MBUS_LONG &&
+	      t->work[6] == 0x51 && t->work[n - 3] == 0x0b, "freeze");
+	n = hm_mbus_build_app_reset(t->work, sizeof(t->work), 0xfe, -1);
+	CHECK(t, n == 9 && t->work[1] == 3, "app reset without subcode");
+	CHECK(t, hm_mbus_build_short(t->work, 4, 0x40, 1) == -HM_ENOSPC,
+	      "short buffer");
+	return 0;
+}
+
+static int build_rsp(struct hm_tctx *t, const u8 *rec, unsigned int rlen)
+{
+	u8 d[200];
+	static const u8 hdr[12] = { 0x78, 0x56, 0x34, 0x12, 0x8f, 0x41, 0x02,
+				    0x04, 0x01, 0x00, 0x00, 0x00 };
+
+	memcpy(d, hdr, 12);
+	memcpy(d + 12, rec, rlen);
+	return hm_mbus_build_long(t->work, sizeof(t->work), 0x08, 1, 0x72, d,
+				  12 + rlen);
+}
+
+static int t_mbus_records(struct hm_tctx *t)
+{
+	/* storage 1 energy, tariff 1 energy, energy; subunit 1 energy; 1F */
+	static const u8 rec[] = {
+		0x44, 0x03, 0x01, 0x00, 0x00, 0x00,		/* storage 1 */
+		0x84, 0x10, 0x03, 0x02, 0x00, 0x00, 0x00,	/* tariff 1 */
+		0x04, 0x03, 0x03, 0x00, 0x00, 0x00,		/* energy 3 Wh */
+		0x84, 0x40, 0x03, 0x04, 0x00, 0x00, 0x00,	/* subunit 1 */
+		0x2f, 0x2f,
+		0x02, 0xfd, 0x17, 0x00, 0x00,			/* FD: skipped */
+		0x05, 0x2e, 0x00, 0x00, 0x20, 0x41,		/* 10.0 kW real */
+		0x0d, 0x3b, 0xc2, 0x34, 0x12,			/* LVAR BCD flow */
+		0x1f, 0x01, 0x02,
+	};
+	int n = build_rsp(t, rec, sizeof(rec)), r;
+
+	CHECK(t, n > 0, "build");
+	r = hm_mbus_decode(t->work, n, 0, &t->id, &t->rd);
+	CHECK(t, r == 0, "decode: %s", hm_strerror(r));
+	CHECK(t, t->rd.values[HM_Q_ENERGY] == 3000, "energy %lld",
+	      (long long)t->rd.values[HM_Q_ENERGY]);
+	CHECK(t, t->rd.values[HM_Q_POWER] == 10000000, "power %lld",
+	      (long long)t->rd.values[HM_Q_POWER]);
+	CHECK(t, t->rd.values[HM_Q_FLOW] == 1234000, "flow %lld",
+	      (long long)t->rd.values[HM_Q_FLOW]);
+	CHECK(t, t->rd.flags & HM_RD_MORE_RECORDS, "1F not reported");
+	CHECK(t, !strcmp(t->id.id, "12345678") &&
+	      !strcmp(t->id.manufacturer, "PLO") && t->id.medium == 4,
+	      "identity %s %s", t->id.id, t->id.manufacturer);
+	r = hm_mbus_decode(t->work, n, HM_MBUS_DF_SUBUNIT1, &t->id, &t->rd);
+	CHECK(t, r == 0 && t->rd.values[HM_Q_ENERGY] == 4000 &&
+	      t->rd.valid == HM_QBIT(HM_Q_ENERGY),
+	      "subunit 1: %lld valid %x", (long long)t->rd.values[HM_Q_ENERGY],
+	      t->rd.valid);
+	return 0;
+}
+
+static int t_mbus_limits(struct hm_tctx *t)
+{
+	/* 10 DIFEs are fine, 11 are too many; same for VIFEs */
+	u8 rec[40];
+	unsigned int i, n = 0;
+	int len, r;
+
+	rec[n++] = 0x84;
+	for (i = 0; i < 9; i++)
+		rec[n++] = 0x80;
+	rec[n++] = 0x00;
+	rec[n++] = 0x03;
+	memset(rec + n, 0, 4);
+	n += 4;
+	len = build_rsp(t, rec, n);
+	r = hm_mbus_decode(t->work, len, 0, &t->id, &t->rd);
+	CHECK(t, r == 0, "10 DIFEs: %s", hm_strerror(r));
+	rec[10] = 0x80;
+	memmove(rec + 12, rec + 11, n - 11);
+	rec[11] = 0x00;
+	len = build_rsp(t, rec, n + 1);
+	r = hm_mbus_decode(t->work, len, 0, &t->id, &t->rd);
+	CHECK(t, r == -HM_ETOOMANY, "11 DIFEs: %s", hm_strerror(r));
+	n = 0;
+	rec[n++] = 0x04;
+	rec[n++] = 0x83;
+	for (i = 0; i < 10; i++)
+		rec[n++] = 0xff;
+	rec[n++] = 0x00;
+	memset(rec + n, 0, 4);
+	n += 4;
+	len = build_rsp(t, rec, n);
+	r = hm_mbus_decode(t->work, len, 0, &t->id, &t->rd);
+	CHECK(t, r == -HM_ETOOMANY, "11 VIFEs: %s", hm_strerror(r));
+	return 0;
+}
+
+static int t_mbus_bcd_error(struct hm_tctx *t)
+{
+	static const u8 rec[] = { 0x0c, 0x03, 0x12, 0x3a, 0x00, 0x00 };
+	int n = build_rsp(t, rec, sizeof(rec));
+
+	CHECK(t, hm_mbus_decode(t->work, n, 0, &t->id, &t->rd) == -HM_EBCD,
+	      "invalid BCD energy accepted");
+	return 0;
+}
+
+static int t_mbus_collision(struct hm_tctx *t)
+{
+	/* two answers OR-ed on the bus: garbage that must not be a frame */
+	static const u8 a[] = { 0x68, 0x25, 0x25, 0x68, 0x08, 0x04, 0x72 };
+	static const u8 b[] = { 0x68, 0x1f, 0x1f, 0x68, 0x08, 0x00, 0x78 };
+	unsigned int i;
+
+	for (i = 0; i < sizeof(a); i++)
+		t->work[i] = a[i] | b[i];
+	memset(t->work + sizeof(a), 0x5a, 60);
+	feed_reset(t, HM_MODE_MBUS);
+	feed(t, t->work, NULL, sizeof(a) + 60, 0);
+	finish(t);
+	CHECK(t, t->good == 0, "collision produced a frame");
+	return 0;
+}
+
+static int t_strerror(struct hm_tctx *t)
+{
+	int i;
+
+	for (i = 0; i <= HM_ERR_COUNT + 2; i++)
+		CHECK(t, hm_strerror(-i) && hm_strerror(-i)[0], "code %d", i);
+	CHECK(t, strcmp(hm_strerror(-HM_EBADCS), hm_strerror(-HM_EPARITY)),
+	      "distinct strings");
+	return 0;
+}
+
+static int t_cjt_builders(struct hm_tctx *t)
+{
+	static const u8 a[7] = { 0x21, 0x43, 0x65, 0x87, 0x09, 0x00, 0x00 };
+	static const u8 d[2] = { 0x55, 0x00 };
+	const struct hm_profile *p = hm_profile_find("cjt188");
+	int n;
+
+	n = hm_cjt188_build_read(t->work, sizeof(t->work), p, a, 0x90, 0x1f, 7);
+	CHECK(t, n == 3 + 16 && t->work[3] == 0x68 && t->work[13] == 3 &&
+	      hm_cjt188_check(t->work + 3, n - 3) == 0, "read");
+	n = hm_cjt188_build_write(t->work, sizeof(t->work), p, a, 0xa0, 0x17,
+				  1, d, 2);
+	CHECK(t, n > 0 && hm_cjt188_check(t->work + 3, n - 3) == 0 &&
+	      t->work[12] == 0x04 && t->work[13] == 5, "write valve");
+	CHECK(t, hm_cjt188_build(t->work, 10, 4, 0x20, NULL, 1, NULL, 0) ==
+	      -HM_ENOSPC, "small buffer");
+	CHECK(t, hm_cjt188_build_cmd(t->work, sizeof(t->work), p,
+				     &p->test_enter, NULL) == -HM_ENOTSUPP,
+	      "missing command");
+	return 0;
+}
+
+const struct hm_t_case hm_t_cases[] = {
+	{ "framer-parity-flag", t_parity },
+	{ "framer-framing-flag", t_framing },
+	{ "framer-overrun-flag", t_overrun },
+	{ "framer-break-flag", t_break },
+	{ "framer-flags-between-frames", t_flag_between_frames },
+	{ "framer-truncation-timeout", t_truncation_timeout },
+	{ "framer-oversized", t_oversized },
+	{ "framer-mbus-bad-stop", t_mbus_bad_stop },
+	{ "framer-auto-disambiguation", t_auto_disambiguation },
+	{ "framer-mbus-collision", t_mbus_collision },
+	{ "cjt188-invalid-bcd", t_invalid_bcd },
+	{ "cjt188-di-reversed", t_di_reversed },
+	{ "cjt188-unit-before-value", t_unit_before_value },
+	{ "cjt188-sign80", t_sign80 },
+	{ "cjt188-unused-fields", t_unused_fields },
+	{ "cjt188-meter-time", t_meter_time },
+	{ "cjt188-units", t_units },
+	{ "cjt188-unit-class", t_unit_class },
+	{ "cjt188-abnormal-reply", t_abnormal_reply },
+	{ "cjt188-auto-profile", t_auto_profile },
+	{ "cjt188-builders", t_cjt_builders },
+	{ "scale-overflow", t_overflow },
+	{ "scale-real32", t_real32 },
+	{ "profiles-table", t_profiles },
+	{ "mbus-builders", t_mbus_builders },
+	{ "mbus-record-selection", t_mbus_records },
+	{ "mbus-dife-vife-limits", t_mbus_limits },
+	{ "mbus-invalid-bcd", t_mbus_bcd_error },
+	{ "strerror", t_strerror },
+};
+
+const unsigned int hm_t_ncases = HM_ARRAY_SIZE(hm_t_cases);

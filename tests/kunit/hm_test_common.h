@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * hm_test_common.h - lib/ test logic shared by the userspace runner
+ * (tests/lib/) and the KUnit suite (hm_lib_test.c).
+ *
+ * Every test is a function filling ctx->msg and returning 0 (pass) or -1.
+ * The context is allocated by the caller (kunit_kzalloc in the kernel) so
+ * kernel stack frames stay small.
+ */
+#ifndef HM_TEST_COMMON_H
+#define HM_TEST_COMMON_H
+
+#include "frame.h"
+#include "reading.h"
+
+#define HM_T_MSG 240
+
+/* outcome of an M-Bus telegram */
+enum {
+	HM_T_DECODED = 0,
+	HM_T_UNSUPPORTED,
+	HM_T_REJECTED,
+};
+
+struct hm_tctx {
+	char msg[HM_T_MSG];
+	struct hm_framer fr;
+	struct hm_reading rd;
+	struct hm_identity id;
+	u32 rng;
+	/* frames seen by the last feed */
+	unsigned int good;
+	unsigned int bad;
+	int first_bad;
+	u8 got_type;
+	unsigned int got_len;
+	u8 got[HM_FRAME_MAX];
+	u8 work[2 * HM_FRAME_MAX + 64];
+	u8 flags[2 * HM_FRAME_MAX + 64];
+	int outcome;
+};
+
+struct hm_t_case {
+	const char *name;
+	int (*fn)(struct hm_tctx *t);
+};
+
+unsigned int hm_t_cjt_count(void);
+const char *hm_t_cjt_name(unsigned int i);
+int hm_t_cjt_vector(struct hm_tctx *t, unsigned int i);
+
+unsigned int hm_t_mbus_count(void);
+const char *hm_t_mbus_name(unsigned int i);
+/* sets t->outcome to HM_T_* */
+int hm_t_mbus_vector(struct hm_tctx *t, unsigned int i);
+
+/* split delivery: variant 0 byte by byte, 1-3 random chunks, 4 garbage */
+#define HM_T_SPLIT_VARIANTS 5
+unsigned int hm_t_split_count(void);
+const char *hm_t_split_name(unsigned int i);
+int hm_t_split(struct hm_tctx *t, unsigned int i, unsigned int variant);
+
+extern const struct hm_t_case hm_t_cases[];
+extern const unsigned int hm_t_ncases;
+
+#endif /* HM_TEST_COMMON_H */
