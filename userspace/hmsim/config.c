@@ -152,7 +152,7 @@ static int parse_profile(const char *s)
 {
 	size_t i;
 
-	for (i = 0; i < sizeof(profile_names) / sizeof(profile_names[0]); i++)
+	for (i = 0; i < ARRAY_SIZE(profile_names); i++)
 		if (!strcasecmp(s, profile_names[i]))
 			return (int)i;
 	if (!strcasecmp(s, "standard") || !strcasecmp(s, "cjt188-standard"))
@@ -198,7 +198,7 @@ int fault_parse(const char *s, struct fault *f, char *err, size_t errlen)
 	if (arg)
 		*arg++ = 0;
 	memset(f, 0, sizeof(*f));
-	for (i = 1; i < sizeof(fault_names) / sizeof(fault_names[0]); i++)
+	for (i = 1; i < ARRAY_SIZE(fault_names); i++)
 		if (!strcasecmp(buf, fault_names[i]))
 			f->kind = (enum fault_kind)i;
 	if (!strcasecmp(buf, "bad-checksum") || !strcasecmp(buf, "cs"))
@@ -742,7 +742,7 @@ int demo_load(struct sim *s, const char *which, char *err, size_t errlen)
 	size_t i;
 	int added = 0;
 
-	for (i = 0; i < sizeof(demo_specs) / sizeof(demo_specs[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(demo_specs); i++) {
 		struct meter *m;
 
 		if (which && *which && !strstr(which, demo_specs[i][0]))

@@ -131,29 +131,40 @@ void meter_clock(struct meter *m, struct tm *tm)
 /* ---- CJ/T 188 ---------------------------------------------------------- */
 
 /* driver units per unit code, as num/den */
+static const struct {
+	int code;
+	s64 num, den;
+} cj_units[] = {
+	{ 0x01, 10, 36 },			/* J */
+	{ 0x02, 1000, 1 },			/* Wh */
+	{ 0x05, 1000000, 1 },			/* kWh */
+	{ 0x08, 1000000000, 1 },		/* MWh */
+	{ 0x0A, 100000000000LL, 1 },		/* MWh x 100 */
+	{ 0x0B, 10000, 36 },			/* kJ */
+	{ 0x0E, 10000000, 36 },			/* MJ */
+	{ 0x11, 10000000000LL, 36 },		/* GJ */
+	{ 0x13, 1000000000000LL, 36 },		/* GJ x 100 */
+	{ 0x14, 1000, 1 },			/* W */
+	{ 0x17, 1000000, 1 },			/* kW */
+	{ 0x1A, 1000000000, 1 },		/* MW */
+	{ 0x29, 1000, 1 },			/* L */
+	{ 0x2C, 1000000, 1 },			/* m3 */
+	{ 0x32, 1000, 1 },			/* L/h */
+	{ 0x35, 1000000, 1 },			/* m3/h */
+};
+
 static bool cj_unit_scale(int unit, s64 *num, s64 *den)
 {
-	*den = 1;
-	switch (unit) {
-	case 0x01: *num = 10; *den = 36; break;		/* J */
-	case 0x02: *num = 1000; break;			/* Wh */
-	case 0x05: *num = 1000000; break;		/* kWh */
-	case 0x08: *num = 1000000000; break;		/* MWh */
-	case 0x0A: *num = 100000000000LL; break;	/* MWh x 100 */
-	case 0x0B: *num = 10000; *den = 36; break;	/* kJ */
-	case 0x0E: *num = 10000000; *den = 36; break;	/* MJ */
-	case 0x11: *num = 10000000000LL; *den = 36; break; /* GJ */
-	case 0x13: *num = 1000000000000LL; *den = 36; break; /* GJ x 100 */
-	case 0x14: *num = 1000; break;			/* W */
-	case 0x17: *num = 1000000; break;		/* kW */
-	case 0x1A: *num = 1000000000; break;		/* MW */
-	case 0x29: *num = 1000; break;			/* L */
-	case 0x2C: *num = 1000000; break;		/* m3 */
-	case 0x32: *num = 1000; break;			/* L/h */
-	case 0x35: *num = 1000000; break;		/* m3/h */
-	default: return false;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(cj_units); i++) {
+		if (cj_units[i].code == unit) {
+			*num = cj_units[i].num;
+			*den = cj_units[i].den;
+			return true;
+		}
 	}
-	return true;
+	return false;
 }
 
 static void cj_bcd(struct meter *m, u8 *p, int len, s64 v)
@@ -546,7 +557,11 @@ static void mrec_encode(struct meter *m, const struct mrec *r, u8 *p,
 	int dif = r->hdr[0] & 0x0F, i;
 
 	switch (dif) {
-	case 0x9: case 0xA: case 0xB: case 0xC: case 0xE: {
+	case 0x9:
+	case 0xA:
+	case 0xB:
+	case 0xC:
+	case 0xE: {
 		int digits = 2 * r->dlen;
 
 		if (raw < 0) {

@@ -361,7 +361,7 @@ static void apply_faults(struct sim *s, struct meter *m, struct meter *src,
 	size_t k;
 	int i;
 
-	for (k = 0; k < sizeof(order) / sizeof(order[0]); k++) {
+	for (k = 0; k < ARRAY_SIZE(order); k++) {
 		for (i = 0; i < nf; i++) {
 			const struct fault *f = &faults[i];
 			bool frame = r->len >= 5 && r->buf[r->len - 1] == 0x16;
@@ -959,21 +959,23 @@ static int rx_read(struct sim *s)
 
 /* ---- endpoints --------------------------------------------------------- */
 
+static const struct {
+	int baud;
+	speed_t code;
+} bauds[] = {
+	{ 300, B300 }, { 600, B600 }, { 1200, B1200 }, { 2400, B2400 },
+	{ 4800, B4800 }, { 9600, B9600 }, { 19200, B19200 },
+	{ 38400, B38400 }, { 57600, B57600 }, { 115200, B115200 },
+};
+
 static speed_t baud_code(int baud)
 {
-	switch (baud) {
-	case 300: return B300;
-	case 600: return B600;
-	case 1200: return B1200;
-	case 2400: return B2400;
-	case 4800: return B4800;
-	case 9600: return B9600;
-	case 19200: return B19200;
-	case 38400: return B38400;
-	case 57600: return B57600;
-	case 115200: return B115200;
-	default: return 0;
-	}
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(bauds); i++)
+		if (bauds[i].baud == baud)
+			return bauds[i].code;
+	return 0;
 }
 
 static int set_raw(struct sim *s, int fd)
@@ -1049,7 +1051,7 @@ static int open_socket(struct sim *s)
 		errno = ENAMETOOLONG;
 		return -1;
 	}
-	strcpy(sa.sun_path, s->path);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", s->path);
 	for (;;) {
 		s->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 		if (s->fd < 0)

@@ -17,6 +17,8 @@ typedef uint8_t u8;
 typedef int64_t s64;
 typedef uint64_t u64;
 
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+
 #define MAX_METERS	32
 #define MAX_FAULTS	8
 #define MAX_RECORDS	48
