@@ -205,12 +205,9 @@ static int decode_time(const u8 *p, struct hm_reading *rd)
 		/* some meters write the field year first */
 		int r2 = parse_datetime(p, true, &rd->meter_time);
 
-		if (r2 == 1)
-			r = 1;
-		else if (r == -HM_EBCD && r2 == -HM_EBCD)
+		if (r == -HM_EBCD && r2 == -HM_EBCD)
 			return -HM_EBCD;
-		else
-			r = 0;
+		r = r2 == 1 ? 1 : 0;
 	}
 	if (r == 1)
 		rd->valid |= HM_QBIT(HM_Q_METER_TIME);
@@ -219,8 +216,7 @@ static int decode_time(const u8 *p, struct hm_reading *rd)
 
 static bool field_has_unit_byte(const struct hm_field *f)
 {
-	return f->usrc == HM_USRC_BYTE && f->unit == f->offset + f->len &&
-	       f->quantity < HM_Q_COUNT;
+	return f->usrc == HM_USRC_NEXT && f->quantity < HM_Q_COUNT;
 }
 
 /* do all unit bytes fit their quantities with the unit at @before ? */
@@ -232,7 +228,7 @@ static bool units_fit(const struct hm_layout *lo, const u8 *d,
 	for (i = 0; i < lo->nfields; i++) {
 		const struct hm_field *f = &lo->fields[i];
 		unsigned int voff = f->offset + (before ? 1 : 0);
-		unsigned int uoff = before ? f->offset : f->unit;
+		unsigned int uoff = before ? f->offset : f->offset + f->len;
 
 		if (!field_has_unit_byte(f))
 			continue;
@@ -311,12 +307,14 @@ int hm_cjt188_decode(const u8 *frame, size_t len,
 		unsigned int voff = f->offset, uoff = f->unit, unit;
 		s64 v;
 
+		if (f->usrc == HM_USRC_NEXT)
+			uoff = f->offset + f->len;
 		if (before && field_has_unit_byte(f)) {
 			uoff = f->offset;
 			voff = f->offset + 1;
 		}
 		if (voff + f->len > dlen ||
-		    (f->usrc == HM_USRC_BYTE && uoff >= dlen))
+		    (f->usrc != HM_USRC_FIXED && uoff >= dlen))
 			return -HM_ELENGTH;
 		switch (f->quantity) {
 		case HM_FIELD_IGNORE:
@@ -345,7 +343,7 @@ int hm_cjt188_decode(const u8 *frame, size_t len,
 		}
 		if (f->quantity >= HM_Q_COUNT)
 			return -HM_EINVAL;
-		unit = f->usrc == HM_USRC_BYTE ? d[uoff] : f->unit;
+		unit = f->usrc != HM_USRC_FIXED ? d[uoff] : f->unit;
 		err = hm_cjt188_decode_field(d + voff, f->len, f->enc,
 					     f->decimals, unit, f->quantity,
 					     f->flags, &v);

@@ -11,9 +11,8 @@
 #error "lib/ needs a compiler with 128-bit integers (64-bit target)"
 #endif
 
-typedef unsigned __int128 hm_u128;
-
-#define HM_U128_TOP ((hm_u128)1 << 120)
+#define HM_U128_TOP ((__uint128_t)1 << 120)
+#define HM_LIMIT_POS ((__uint128_t)HM_S64_MAX)
 
 int hm_bcd_to_u64(const u8 *p, unsigned int len, bool msb_first, u64 *out)
 {
@@ -34,9 +33,9 @@ int hm_bcd_to_u64(const u8 *p, unsigned int len, bool msb_first, u64 *out)
 }
 
 /* n / d for d != 0, by shift and subtract (no __udivti3 in the kernel) */
-static hm_u128 div_u128(hm_u128 n, hm_u128 d, hm_u128 *rem)
+static __uint128_t div_u128(__uint128_t n, __uint128_t d, __uint128_t *rem)
 {
-	hm_u128 q = 0, r = 0;
+	__uint128_t q = 0, r = 0;
 	int i;
 
 	if (!(n >> 64) && !(d >> 64)) {
@@ -53,7 +52,7 @@ static hm_u128 div_u128(hm_u128 n, hm_u128 d, hm_u128 *rem)
 		r = (r << 1) | ((n >> i) & 1);
 		if (r >= d) {
 			r -= d;
-			q |= (hm_u128)1 << i;
+			q |= (__uint128_t)1 << i;
 		}
 	}
 	*rem = r;
@@ -63,8 +62,8 @@ static hm_u128 div_u128(hm_u128 n, hm_u128 d, hm_u128 *rem)
 int hm_scale(u64 mant, int shift, bool neg, u32 mul, int exp10, u32 div,
 	     s64 *out)
 {
-	hm_u128 n = mant, d = div ? div : 1, q, r;
-	hm_u128 limit = neg ? (hm_u128)HM_S64_MAX + 1 : (hm_u128)HM_S64_MAX;
+	__uint128_t n = mant, d = div ? div : 1, q, r;
+	__uint128_t limit = neg ? HM_LIMIT_POS + 1 : HM_LIMIT_POS;
 	int k = 0;
 
 	if (!mant) {
@@ -104,12 +103,12 @@ int hm_scale(u64 mant, int shift, bool neg, u32 mul, int exp10, u32 div,
 	} else {
 		/* round(floor(n / d) / 2^k) is exact because 2^(k-1) is whole */
 		q = div_u128(n, d, &r);
-		q = (q + ((hm_u128)1 << (k - 1))) >> k;
+		q = (q + ((__uint128_t)1 << (k - 1))) >> k;
 	}
 	if (q > limit)
 		return -HM_EOVERFLOW;
 	if (neg)
-		*out = (q == (hm_u128)HM_S64_MAX + 1) ? -HM_S64_MAX - 1 : -(s64)q;
+		*out = (q == (__uint128_t)HM_S64_MAX + 1) ? -HM_S64_MAX - 1 : -(s64)q;
 	else
 		*out = (s64)q;
 	return 0;

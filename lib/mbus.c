@@ -508,11 +508,9 @@ static int record_number(const struct hm_mbus_record *rec, u64 *mant,
 			*neg = lvar >= 0xd0;
 			return 0;
 		}
-		if (lvar >= 0xe0 && lvar <= 0xe8) {
-			code = 0x07;	/* binary, up to 8 bytes */
-		} else {
+		if (lvar < 0xe0 || lvar > 0xe8)
 			return -HM_EUNSUPPORTED;
-		}
+		code = 0x07;	/* binary, up to 8 bytes */
 	}
 	if (len > 8 || !len)
 		return -HM_EUNSUPPORTED;

@@ -32,6 +32,7 @@ enum hm_enc {
 enum hm_usrc {
 	HM_USRC_FIXED = 0,	/* @unit is the unit code */
 	HM_USRC_BYTE,		/* unit code is the byte at data offset @unit */
+	HM_USRC_NEXT,		/* unit code is the byte right after the value */
 };
 
 /*
@@ -68,7 +69,8 @@ enum hm_usrc {
  * @enc: enum hm_enc
  * @decimals: implied decimal places of the value
  * @usrc: enum hm_usrc
- * @unit: unit code (HM_USRC_FIXED) or unit byte offset (HM_USRC_BYTE)
+ * @unit: unit code (HM_USRC_FIXED), unit byte offset (HM_USRC_BYTE), unused
+ *        (HM_USRC_NEXT)
  * @flags: HM_FF_*
  */
 struct hm_field {
@@ -88,7 +90,7 @@ struct hm_field {
 
 /* layout flags */
 #define HM_LF_DI_EITHER	0x01	/* accept DI in both byte orders */
-#define HM_LF_UNIT_SWAP	0x02	/* value+unit groups may come as unit+value */
+#define HM_LF_UNIT_SWAP	0x02	/* HM_USRC_NEXT groups may come as unit+value */
 #define HM_LF_HIGHRES	0x04	/* this reply carries high-resolution values */
 #define HM_LF_NO_AUTO	0x08	/* generic layout: no evidence for auto-selection */
 

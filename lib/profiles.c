@@ -9,11 +9,11 @@
 #include "profile.h"
 #include "hm_shim.h"
 
-/* value + unit byte directly after it */
-#define FU(q, off, n, dec) \
-	{ (q), (off), (n), HM_ENC_BCD, (dec), HM_USRC_BYTE, (off) + (n), 0 }
-#define FUS(q, off, n, dec) \
-	{ (q), (off), (n), HM_ENC_BCD, (dec), HM_USRC_BYTE, (off) + (n), \
+/* 4-byte BCD value + unit byte directly after it */
+#define FU(q, off, dec) \
+	{ (q), (off), 4, HM_ENC_BCD, (dec), HM_USRC_NEXT, 0, 0 }
+#define FUS(q, off, dec) \
+	{ (q), (off), 4, HM_ENC_BCD, (dec), HM_USRC_NEXT, 0, \
 	  HM_FF_SIGN80 }
 /* fixed unit */
 #define FX(q, off, n, dec, u, fl) \
@@ -23,11 +23,11 @@
 
 /* CJ/T 188-2004 DI 901F heat reply (L = 0x2E), offsets after SER */
 static const struct hm_field std_heat_fields[] = {
-	FU(HM_FIELD_IGNORE, 0, 4, 2),		/* settlement-day heat */
-	FU(HM_Q_ENERGY, 5, 4, 2),
-	FUS(HM_Q_POWER, 10, 4, 2),
-	FUS(HM_Q_FLOW, 15, 4, 4),
-	FU(HM_Q_VOLUME, 20, 4, 2),
+	FU(HM_FIELD_IGNORE, 0, 2),		/* settlement-day heat */
+	FU(HM_Q_ENERGY, 5, 2),
+	FUS(HM_Q_POWER, 10, 2),
+	FUS(HM_Q_FLOW, 15, 4),
+	FU(HM_Q_VOLUME, 20, 2),
 	FX(HM_Q_SUPPLY_TEMP, 25, 3, 2, HM_UNIT_CELSIUS, HM_FF_SIGN80),
 	FX(HM_Q_RETURN_TEMP, 28, 3, 2, HM_UNIT_CELSIUS, HM_FF_SIGN80),
 	FX(HM_Q_OPERATING_TIME, 31, 3, 0, HM_UNIT_HOUR, 0),
@@ -37,19 +37,19 @@ static const struct hm_field std_heat_fields[] = {
 
 /* DI 901F water reply (L = 0x16) */
 static const struct hm_field std_water_fields[] = {
-	FU(HM_Q_VOLUME, 0, 4, 2),
-	FU(HM_FIELD_IGNORE, 5, 4, 2),		/* settlement-day volume */
+	FU(HM_Q_VOLUME, 0, 2),
+	FU(HM_FIELD_IGNORE, 5, 2),		/* settlement-day volume */
 	FE(HM_Q_METER_TIME, 10, 7, HM_ENC_DATETIME),
 	FE(HM_FIELD_STATUS, 17, 2, HM_ENC_STATUS),
 };
 
 /* Delu mechanical: 901F layout, flow and operating time with 2 decimals */
 static const struct hm_field delu_mech_fields[] = {
-	FU(HM_FIELD_IGNORE, 0, 4, 2),
-	FU(HM_Q_ENERGY, 5, 4, 2),
-	FU(HM_Q_POWER, 10, 4, 2),
-	FU(HM_Q_FLOW, 15, 4, 2),
-	FU(HM_Q_VOLUME, 20, 4, 2),
+	FU(HM_FIELD_IGNORE, 0, 2),
+	FU(HM_Q_ENERGY, 5, 2),
+	FU(HM_Q_POWER, 10, 2),
+	FU(HM_Q_FLOW, 15, 2),
+	FU(HM_Q_VOLUME, 20, 2),
 	FX(HM_Q_SUPPLY_TEMP, 25, 3, 2, HM_UNIT_CELSIUS, 0),
 	FX(HM_Q_RETURN_TEMP, 28, 3, 2, HM_UNIT_CELSIUS, 0),
 	FX(HM_Q_OPERATING_TIME, 31, 3, 2, HM_UNIT_HOUR, 0),
@@ -60,21 +60,21 @@ static const struct hm_field delu_mech_fields[] = {
 /* Delu ultrasonic DI 903F (sent 3F 90) high-resolution reply, L = 0x3A */
 static const struct hm_field delu_us_fields[] = {
 	FX(HM_Q_SUPPLY_TEMP, 0, 3, 2, HM_UNIT_CELSIUS, 0),
-	FU(HM_Q_VOLUME, 6, 4, 6),
-	FU(HM_Q_ENERGY, 11, 4, 4),
+	FU(HM_Q_VOLUME, 6, 6),
+	FU(HM_Q_ENERGY, 11, 4),
 	FE(HM_FIELD_ID, 28, 4, HM_ENC_ID_BCD),
 	FX(HM_Q_RETURN_TEMP, 46, 3, 2, HM_UNIT_CELSIUS, 0),
 };
 
 /* HuiZhong: standard 901F layout with BCD most significant byte first */
-#define FUM(q, off, n, dec) \
-	{ (q), (off), (n), HM_ENC_BCD_MSB, (dec), HM_USRC_BYTE, (off) + (n), 0 }
+#define FUM(q, off, dec) \
+	{ (q), (off), 4, HM_ENC_BCD_MSB, (dec), HM_USRC_NEXT, 0, 0 }
 static const struct hm_field huizhong_fields[] = {
-	FUM(HM_FIELD_IGNORE, 0, 4, 2),
-	FUM(HM_Q_ENERGY, 5, 4, 2),
-	FUM(HM_Q_POWER, 10, 4, 2),
-	FUM(HM_Q_FLOW, 15, 4, 4),
-	FUM(HM_Q_VOLUME, 20, 4, 2),
+	FUM(HM_FIELD_IGNORE, 0, 2),
+	FUM(HM_Q_ENERGY, 5, 2),
+	FUM(HM_Q_POWER, 10, 2),
+	FUM(HM_Q_FLOW, 15, 4),
+	FUM(HM_Q_VOLUME, 20, 2),
 	{ HM_Q_SUPPLY_TEMP, 25, 3, HM_ENC_BCD_MSB, 2, HM_USRC_FIXED,
 	  HM_UNIT_CELSIUS, 0 },
 	{ HM_Q_RETURN_TEMP, 28, 3, HM_ENC_BCD_MSB, 2, HM_USRC_FIXED,
@@ -84,32 +84,52 @@ static const struct hm_field huizhong_fields[] = {
 	FE(HM_FIELD_STATUS, 41, 2, HM_ENC_STATUS),
 };
 
-#define LAYOUT(d0, d1, c, l, tmin, tmax, fl, f) \
-	{ { (d0), (d1) }, (c), (l), (tmin), (tmax), (fl), HM_ARRAY_SIZE(f), (f) }
-
 static const struct hm_layout std_layouts[] = {
-	LAYOUT(0x90, 0x1f, 0x81, 0x2e, 0x20, 0x29,
-	       HM_LF_DI_EITHER | HM_LF_UNIT_SWAP, std_heat_fields),
-	LAYOUT(0x90, 0x1f, 0x81, 0x16, 0x10, 0x19,
-	       HM_LF_DI_EITHER | HM_LF_UNIT_SWAP, std_water_fields),
+	{
+		.di = { 0x90, 0x1f }, .reply_c = 0x81, .min_l = 0x2e,
+		.type_min = 0x20, .type_max = 0x29,
+		.flags = HM_LF_DI_EITHER | HM_LF_UNIT_SWAP,
+		.nfields = HM_ARRAY_SIZE(std_heat_fields), .fields = std_heat_fields,
+	},
+	{
+		.di = { 0x90, 0x1f }, .reply_c = 0x81, .min_l = 0x16,
+		.type_min = 0x10, .type_max = 0x19,
+		.flags = HM_LF_DI_EITHER | HM_LF_UNIT_SWAP,
+		.nfields = HM_ARRAY_SIZE(std_water_fields), .fields = std_water_fields,
+	},
 };
 
 static const struct hm_layout delu_us_layouts[] = {
-	LAYOUT(0x3f, 0x90, 0x81, 0x3a, 0x20, 0x29, HM_LF_HIGHRES,
-	       delu_us_fields),
-	LAYOUT(0x90, 0x1f, 0x81, 0x2e, 0x20, 0x29,
-	       HM_LF_DI_EITHER | HM_LF_UNIT_SWAP | HM_LF_NO_AUTO,
-	       std_heat_fields),
+	{
+		.di = { 0x3f, 0x90 }, .reply_c = 0x81, .min_l = 0x3a,
+		.type_min = 0x20, .type_max = 0x29,
+		.flags = HM_LF_HIGHRES,
+		.nfields = HM_ARRAY_SIZE(delu_us_fields), .fields = delu_us_fields,
+	},
+	{
+		.di = { 0x90, 0x1f }, .reply_c = 0x81, .min_l = 0x2e,
+		.type_min = 0x20, .type_max = 0x29,
+		.flags = HM_LF_DI_EITHER | HM_LF_UNIT_SWAP | HM_LF_NO_AUTO,
+		.nfields = HM_ARRAY_SIZE(std_heat_fields), .fields = std_heat_fields,
+	},
 };
 
 static const struct hm_layout delu_mech_layouts[] = {
-	LAYOUT(0x90, 0x1f, 0x81, 0x2e, 0x20, 0x29, HM_LF_HIGHRES,
-	       delu_mech_fields),
+	{
+		.di = { 0x90, 0x1f }, .reply_c = 0x81, .min_l = 0x2e,
+		.type_min = 0x20, .type_max = 0x29,
+		.flags = HM_LF_HIGHRES,
+		.nfields = HM_ARRAY_SIZE(delu_mech_fields), .fields = delu_mech_fields,
+	},
 };
 
 static const struct hm_layout huizhong_layouts[] = {
-	LAYOUT(0x90, 0x1f, 0x81, 0x2e, 0x20, 0x29, HM_LF_DI_EITHER,
-	       huizhong_fields),
+	{
+		.di = { 0x90, 0x1f }, .reply_c = 0x81, .min_l = 0x2e,
+		.type_min = 0x20, .type_max = 0x29,
+		.flags = HM_LF_DI_EITHER,
+		.nfields = HM_ARRAY_SIZE(huizhong_fields), .fields = huizhong_fields,
+	},
 };
 
 #define CJT(c, n, fl, ...) \
@@ -123,7 +143,7 @@ static const struct hm_layout huizhong_layouts[] = {
 static const struct hm_profile hm_profiles[] = {
 	{
 		.name = "delu-ultrasonic",
-		.description = "Delu ultrasonic heat meter, optical port (DI 903F high resolution)",
+		.description = "Delu ultrasonic heat meter, optical port (DI 903F high-res)",
 		.protocol = HM_PROTO_CJT188,
 		.wire = { 2400, 'E', 8, 1, 4, 9600, 0xfe, 210, 0, 0, 0 },
 		.req_type = 0x20,
@@ -157,7 +177,7 @@ static const struct hm_profile hm_profiles[] = {
 	},
 	{
 		.name = "lichuang",
-		.description = "LiChuang LCR-U heat meter (high-resolution reply C=A1 not decoded)",
+		.description = "LiChuang LCR-U heat meter (high-res reply C=A1 not decoded)",
 		.protocol = HM_PROTO_CJT188,
 		.wire = WIRE_2400E(3),
 		.req_type = 0x20,
@@ -229,7 +249,7 @@ static const struct hm_profile hm_profiles[] = {
 	},
 	{
 		.name = "cjt188",
-		.description = "CJ/T 188-2004 standard (901F, either DI order, unit before or after value)",
+		.description = "CJ/T 188-2004 standard 901F (any DI order, unit before/after)",
 		.protocol = HM_PROTO_CJT188,
 		.wire = WIRE_2400E(3),
 		.req_type = 0x20,
