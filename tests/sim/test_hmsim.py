@@ -908,6 +908,70 @@ def t_pty_link():
         os.rmdir(d)
 
 
+def t_tty_endpoint():
+    """--tty on the slave of a pty pair made here: termios set-up, pacing
+    and the parity flip path (a pty ignores parity: bytes unchanged)."""
+    master, slave = os.openpty()
+    name = os.ttyname(slave)
+    fd, logp = tempfile.mkstemp(prefix="hmsim-", suffix=".log")
+    os.close(fd)
+    env = dict(os.environ, ASAN_OPTIONS="detect_leaks=1")
+    p = subprocess.Popen([ARGS.hmsim, "--tty", name, "--baud", "9600",
+                          "--parity", "even", "--latency", "5", "--fault",
+                          "parity", "--log", logp, "--meter", STD],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         env=env)
+    try:
+        time.sleep(0.3)
+        tty.setraw(master)
+        os.write(master, vreq("cjt188-standard-read-broadcast"))
+        data = b""
+        end = time.monotonic() + 3
+        while len(data) < len(clean_std()) and time.monotonic() < end:
+            r, _, _ = select.select([master], [], [], 0.2)
+            if r:
+                data += os.read(master, 4096)
+        check(data == clean_std(), "tty reply " + hx(data))
+        time.sleep(0.1)
+        log = open(logp).read()
+        check("parity_flip" in log, "no parity flip on a tty")
+    finally:
+        p.send_signal(signal.SIGTERM)
+        rc = p.wait(5)
+        err = p.stderr.read().decode()
+        os.close(master)
+        os.close(slave)
+        os.unlink(logp)
+    check(rc == 0, "exit %d: %s" % (rc, err[:200]))
+    check("Sanitizer" not in err and "runtime error" not in err, err[:300])
+
+
+def elf_interp(path):
+    """True if the ELF file asks for a dynamic loader (PT_INTERP)."""
+    import struct
+    with open(path, "rb") as f:
+        h = f.read(64)
+        check(h[:4] == b"\x7fELF" and h[4] == 2, "not a 64-bit ELF")
+        e = "<" if h[5] == 1 else ">"
+        phoff, = struct.unpack(e + "Q", h[32:40])
+        phentsize, phnum = struct.unpack(e + "HH", h[54:58])
+        for i in range(phnum):
+            f.seek(phoff + i * phentsize)
+            ptype, = struct.unpack(e + "I", f.read(4))
+            if ptype == 3:
+                return True
+    return False
+
+
+def t_static():
+    st = os.path.join(os.path.dirname(ARGS.hmsim), "hmsim.static")
+    check(os.path.exists(st), "no hmsim.static")
+    check(not elf_interp(st), "hmsim.static has an ELF interpreter")
+    p = subprocess.run([st, "--list", "--demo"], capture_output=True)
+    check(p.returncode == 0 and p.stderr.count(b"hmsim: meter") == 4,
+          "--list --demo: %r" % p.stderr[:300])
+
+
 def main():
     global ARGS, VEC
     ap = argparse.ArgumentParser()
@@ -959,6 +1023,8 @@ def main():
         ("socket-endpoint", t_socket),
         ("stdio-endpoint", t_stdio),
         ("pty-link", t_pty_link),
+        ("tty-endpoint-and-parity-flip", t_tty_endpoint),
+        ("static-binary", t_static),
     ]
     for name, fn in tests:
         run(name, fn)
