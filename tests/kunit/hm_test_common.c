@@ -7,8 +7,7 @@
 #include <linux/kernel.h>
 #include <linux/string.h>
 #else
-#include <stdio.h>
-#include <string.h>
+#include "hm_test_user.h"	/* tests/lib/: libc headers, __printf */
 #endif
 
 #include "hm_test_common.h"
@@ -19,15 +18,18 @@
 #include "profile.h"
 #include "hm_vectors.h"
 
-#define FAIL(t, ...) do { \
-		snprintf((t)->msg, HM_T_MSG, __VA_ARGS__); \
-		return -1; \
-	} while (0)
+static __printf(2, 3) int hm_t_fail(struct hm_tctx *t, const char *fmt, ...)
+{
+	va_list ap;
 
-#define CHECK(t, cond, ...) do { \
-		if (!(cond)) \
-			FAIL(t, __VA_ARGS__); \
-	} while (0)
+	va_start(ap, fmt);
+	vsnprintf(t->msg, HM_T_MSG, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+/* 0 if @cond holds, else -1 with the message in t->msg */
+#define CHECK(t, cond, ...) ((cond) ? 0 : hm_t_fail(t, __VA_ARGS__))
 
 static u32 rng(struct hm_tctx *t)
 {
@@ -134,17 +136,20 @@ static int check_values(struct hm_tctx *t, u32 mask, const s64 *expect,
 		if (restrict_to && !(restrict_to & bit))
 			continue;
 		if (mask & bit) {
-			CHECK(t, t->rd.valid & bit, "%s missing",
-			      hm_quantity_name(q));
+			if (CHECK(t, t->rd.valid & bit, "%s missing",
+				  hm_quantity_name(q)))
+				return -1;
 			if (q == HM_Q_METER_TIME)
 				continue;
-			CHECK(t, t->rd.values[q] == expect[q],
-			      "%s = %lld, expected %lld", hm_quantity_name(q),
-			      (long long)t->rd.values[q], (long long)expect[q]);
+			if (CHECK(t, t->rd.values[q] == expect[q],
+				  "%s = %lld, expected %lld", hm_quantity_name(q),
+				  (long long)t->rd.values[q], (long long)expect[q]))
+				return -1;
 		} else if ((absent | restrict_to) & bit) {
-			CHECK(t, !(t->rd.valid & bit),
-			      "%s = %lld reported, expected absent",
-			      hm_quantity_name(q), (long long)t->rd.values[q]);
+			if (CHECK(t, !(t->rd.valid & bit),
+				  "%s = %lld reported, expected absent",
+				  hm_quantity_name(q), (long long)t->rd.values[q]))
+				return -1;
 		}
 	}
 	return 0;
@@ -177,7 +182,8 @@ static int cjt_request(struct hm_tctx *t, const struct hm_vec_cjt *v)
 	unsigned int off = skip_fe(v->hex, v->len), i, pre = 0;
 	int n;
 
-	CHECK(t, p, "no profile %s", v->profile);
+	if (CHECK(t, p, "no profile %s", v->profile))
+		return -1;
 	cmds[0] = &p->read;
 	cmds[1] = &p->read_highres;
 	cmds[2] = &p->read_address;
@@ -194,19 +200,23 @@ static int cjt_request(struct hm_tctx *t, const struct hm_vec_cjt *v)
 		    !memcmp(t->work + pre, v->hex + off, n - pre))
 			break;
 	}
-	CHECK(t, i < HM_ARRAY_SIZE(cmds),
-	      "no command of profile %s builds these bytes", v->profile);
+	if (CHECK(t, i < HM_ARRAY_SIZE(cmds),
+		  "no command of profile %s builds these bytes", v->profile))
+		return -1;
 	/* preamble: 2..4 FE for CJ/T 188 */
 	if (cmds[i]->proto == HM_PROTO_CJT188)
-		CHECK(t, pre >= 2 && pre <= 4, "preamble %u", pre);
+		if (CHECK(t, pre >= 2 && pre <= 4, "preamble %u", pre))
+			return -1;
 	if (strstr(v->name, "zero"))
-		CHECK(t, cmds[i]->flags & HM_CMD_DESTRUCTIVE,
-		      "zeroing command not flagged destructive");
+		if (CHECK(t, cmds[i]->flags & HM_CMD_DESTRUCTIVE,
+			  "zeroing command not flagged destructive"))
+			return -1;
 	/* a request is a valid frame for the framer too */
 	feed_reset(t, HM_MODE_AUTO);
 	feed(t, v->hex, NULL, v->len, 1);
-	CHECK(t, t->good == 1 && t->bad == 0, "framer: %u good %u bad",
-	      t->good, t->bad);
+	if (CHECK(t, t->good == 1 && t->bad == 0, "framer: %u good %u bad",
+		  t->good, t->bad))
+		return -1;
 	return 0;
 }
 
@@ -216,44 +226,55 @@ static int cjt_reply(struct hm_tctx *t, const struct hm_vec_cjt *v)
 	unsigned int off = skip_fe(v->hex, v->len);
 	int r;
 
-	CHECK(t, p, "no profile %s", v->profile);
+	if (CHECK(t, p, "no profile %s", v->profile))
+		return -1;
 	feed_reset(t, HM_MODE_AUTO);
 	feed(t, v->hex, NULL, v->len, 1);
 	finish(t);
 	if (v->checksum_ok == 0) {
-		CHECK(t, t->good == 0, "bad-checksum frame accepted");
-		CHECK(t, t->bad >= 1 && t->first_bad == -HM_EBADCS,
-		      "expected checksum error, got %d bad (%s)", t->bad,
-		      hm_strerror(t->first_bad));
+		if (CHECK(t, t->good == 0, "bad-checksum frame accepted"))
+			return -1;
+		if (CHECK(t, t->bad >= 1 && t->first_bad == -HM_EBADCS,
+			  "expected checksum error, got %d bad (%s)", t->bad,
+			  hm_strerror(t->first_bad)))
+			return -1;
 		r = hm_cjt188_decode(v->hex + off, v->len - off, p, &t->id,
 				     &t->rd);
-		CHECK(t, r == -HM_EBADCS, "decoder accepted it: %s",
-		      hm_strerror(r));
+		if (CHECK(t, r == -HM_EBADCS, "decoder accepted it: %s",
+			  hm_strerror(r)))
+			return -1;
 		return 0;
 	}
-	CHECK(t, t->good == 1 && t->bad == 0, "framer: %u good %u bad (%s)",
-	      t->good, t->bad, hm_strerror(t->first_bad));
-	CHECK(t, t->got_len == v->len - off &&
-	      !memcmp(t->got, v->hex + off, t->got_len), "framer: wrong bytes");
+	if (CHECK(t, t->good == 1 && t->bad == 0, "framer: %u good %u bad (%s)",
+		  t->good, t->bad, hm_strerror(t->first_bad)))
+		return -1;
+	if (CHECK(t, t->got_len == v->len - off &&
+		  !memcmp(t->got, v->hex + off, t->got_len), "framer: wrong bytes"))
+		return -1;
 	if (t->got_type == HM_FRAME_CJT188)
 		r = hm_cjt188_decode(t->got, t->got_len, p, &t->id, &t->rd);
 	else if (t->got_type == HM_FRAME_MBUS_LONG)
 		r = hm_mbus_decode(t->got, t->got_len, 0, &t->id, &t->rd);
 	else
-		FAIL(t, "unexpected frame type %s",
-		     hm_frame_type_name(t->got_type));
-	CHECK(t, r == 0, "decode: %s", hm_strerror(r));
+		return hm_t_fail(t, "unexpected frame type %s",
+				 hm_frame_type_name(t->got_type));
+	if (CHECK(t, r == 0, "decode: %s", hm_strerror(r)))
+		return -1;
 	if (v->meter_type >= 0)
-		CHECK(t, t->id.meter_type == v->meter_type, "meter_type %02x",
-		      t->id.meter_type);
+		if (CHECK(t, t->id.meter_type == v->meter_type, "meter_type %02x",
+			  t->id.meter_type))
+			return -1;
 	if (v->address)
-		CHECK(t, !strcmp(t->id.address, v->address), "address %s",
-		      t->id.address);
+		if (CHECK(t, !strcmp(t->id.address, v->address), "address %s",
+			  t->id.address))
+			return -1;
 	if (v->id)
-		CHECK(t, !strcmp(t->id.id, v->id), "id %s", t->id.id);
+		if (CHECK(t, !strcmp(t->id.id, v->id), "id %s", t->id.id))
+			return -1;
 	if (v->manufacturer)
-		CHECK(t, !strcmp(t->id.manufacturer, v->manufacturer),
-		      "manufacturer %s", t->id.manufacturer);
+		if (CHECK(t, !strcmp(t->id.manufacturer, v->manufacturer),
+			  "manufacturer %s", t->id.manufacturer))
+			return -1;
 	return check_values(t, v->expect_mask, v->expect, v->absent_mask, 0);
 }
 
@@ -292,11 +313,13 @@ int hm_t_mbus_vector(struct hm_tctx *t, unsigned int i)
 	finish(t);
 	if (!t->good) {
 		t->outcome = HM_T_REJECTED;
-		CHECK(t, v->kind != 0, "framer found no frame (%u bad: %s)",
-		      t->bad, hm_strerror(t->first_bad));
+		if (CHECK(t, v->kind != 0, "framer found no frame (%u bad: %s)",
+			  t->bad, hm_strerror(t->first_bad)))
+			return -1;
 		return 0;
 	}
-	CHECK(t, t->good == 1, "framer found %u frames", t->good);
+	if (CHECK(t, t->good == 1, "framer found %u frames", t->good))
+		return -1;
 	r = hm_mbus_decode(t->got, t->got_len, 0, &t->id, &t->rd);
 	if (r == -HM_EUNSUPPORTED || r == -HM_EPROTO)
 		t->outcome = HM_T_UNSUPPORTED;
@@ -305,24 +328,29 @@ int hm_t_mbus_vector(struct hm_tctx *t, unsigned int i)
 	else
 		t->outcome = HM_T_DECODED;
 	if (v->kind == 1) {
-		CHECK(t, r < 0, "error frame decoded without error");
+		if (CHECK(t, r < 0, "error frame decoded without error"))
+			return -1;
 		return 0;
 	}
 	if (v->kind == 2) {
-		CHECK(t, r < 0 || !t->rd.valid,
-		      "unsupported frame decoded into values");
+		if (CHECK(t, r < 0 || !t->rd.valid,
+			  "unsupported frame decoded into values"))
+			return -1;
 		return 0;
 	}
-	CHECK(t, r == 0 || r == -HM_EUNSUPPORTED, "decode: %s",
-	      hm_strerror(r));
+	if (CHECK(t, r == 0 || r == -HM_EUNSUPPORTED, "decode: %s",
+		  hm_strerror(r)))
+		return -1;
 	if (!v->heat || r)
 		return 0;
 	if (v->id)
-		CHECK(t, strip_zero_eq(t->id.id, v->id), "id %s, expected %s",
-		      t->id.id, v->id);
+		if (CHECK(t, strip_zero_eq(t->id.id, v->id), "id %s, expected %s",
+			  t->id.id, v->id))
+			return -1;
 	if (v->manufacturer)
-		CHECK(t, !strcmp(t->id.manufacturer, v->manufacturer),
-		      "manufacturer %s", t->id.manufacturer);
+		if (CHECK(t, !strcmp(t->id.manufacturer, v->manufacturer),
+			  "manufacturer %s", t->id.manufacturer))
+			return -1;
 	return check_values(t, v->expect_mask, v->expect, 0, HEAT_QUANTITIES);
 }
 
@@ -402,7 +430,8 @@ int hm_t_split(struct hm_tctx *t, unsigned int i, unsigned int variant)
 	const u8 *fr = split_frame(i, &len, &name);
 
 	t->msg[0] = '\0';
-	CHECK(t, fr, "no frame %u", i);
+	if (CHECK(t, fr, "no frame %u", i))
+		return -1;
 	t->rng = 0x9e3779b9u ^ (i * 7919u) ^ (variant * 104729u);
 	if (variant >= 2) {
 		if (variant == 4) {
@@ -425,23 +454,29 @@ int hm_t_split(struct hm_tctx *t, unsigned int i, unsigned int variant)
 				      HM_MODE_CJT188) : HM_MODE_AUTO);
 	feed(t, t->work, NULL, n, variant == 0 ? 1 : 0);
 	if (variant != 4)
-		CHECK(t, !hm_framer_midframe(&t->fr), "framer still mid-frame");
+		if (CHECK(t, !hm_framer_midframe(&t->fr), "framer still mid-frame"))
+			return -1;
 	finish(t);
-	CHECK(t, t->good == 1, "%u good frames, %u bad (%s)", t->good, t->bad,
-	      hm_strerror(t->first_bad));
-	CHECK(t, t->got_len == len && !memcmp(t->got, fr, len),
-	      "wrong frame bytes");
+	if (CHECK(t, t->good == 1, "%u good frames, %u bad (%s)", t->good, t->bad,
+		  hm_strerror(t->first_bad)))
+		return -1;
+	if (CHECK(t, t->got_len == len && !memcmp(t->got, fr, len),
+		  "wrong frame bytes"))
+		return -1;
 	if (variant != 4) {
-		CHECK(t, t->bad == 0 && t->fr.stats.truncated == 0,
-		      "%u bad frames, %u truncated", t->bad,
-		      t->fr.stats.truncated);
-		CHECK(t, t->fr.stats.preamble_bytes == npre,
-		      "preamble count %u, expected %u",
-		      t->fr.stats.preamble_bytes, npre);
+		if (CHECK(t, t->bad == 0 && t->fr.stats.truncated == 0,
+			  "%u bad frames, %u truncated", t->bad,
+			  t->fr.stats.truncated))
+			return -1;
+		if (CHECK(t, t->fr.stats.preamble_bytes == npre,
+			  "preamble count %u, expected %u",
+			  t->fr.stats.preamble_bytes, npre))
+			return -1;
 	}
 	if (variant == 3)
-		CHECK(t, t->fr.stats.garbage_bytes == sizeof(tail),
-		      "garbage count %u", t->fr.stats.garbage_bytes);
+		if (CHECK(t, t->fr.stats.garbage_bytes == sizeof(tail),
+			  "garbage count %u", t->fr.stats.garbage_bytes))
+			return -1;
 	return 0;
 }
 
@@ -479,23 +514,28 @@ static int flag_case(struct hm_tctx *t, u8 flag, int err)
 {
 	unsigned int len = load_cjt(t, "cjt188-standard-heat-reply"), i;
 
-	CHECK(t, len, "vector missing");
+	if (CHECK(t, len, "vector missing"))
+		return -1;
 	memset(t->flags, HM_FLAG_NORMAL, len);
 	t->flags[20] = flag;
 	feed_reset(t, HM_MODE_AUTO);
 	feed(t, t->work, t->flags, len, 0);
 	finish(t);
-	CHECK(t, t->good == 0, "flagged frame accepted");
-	CHECK(t, t->bad == 1 && t->first_bad == err, "bad %u status %s",
-	      t->bad, hm_strerror(t->first_bad));
+	if (CHECK(t, t->good == 0, "flagged frame accepted"))
+		return -1;
+	if (CHECK(t, t->bad == 1 && t->first_bad == err, "bad %u status %s",
+		  t->bad, hm_strerror(t->first_bad)))
+		return -1;
 	/* the next clean frame is found */
 	feed(t, t->work, NULL, len, 0);
-	CHECK(t, t->good == 1, "clean frame after flagged one not found");
+	if (CHECK(t, t->good == 1, "clean frame after flagged one not found"))
+		return -1;
 	i = flag == HM_FLAG_PARITY ? t->fr.stats.parity_errors :
 	    flag == HM_FLAG_FRAME ? t->fr.stats.framing_errors :
 	    flag == HM_FLAG_OVERRUN ? t->fr.stats.overrun_errors :
 	    t->fr.stats.break_errors;
-	CHECK(t, i == 1, "flag counter %u", i);
+	if (CHECK(t, i == 1, "flag counter %u", i))
+		return -1;
 	return 0;
 }
 
@@ -527,10 +567,12 @@ static int t_flag_between_frames(struct hm_tctx *t)
 	feed_reset(t, HM_MODE_AUTO);
 	feed(t, junk, fl, 2, 1);
 	feed(t, t->work, NULL, len, 0);
-	CHECK(t, t->good == 1 && t->bad == 0, "good %u bad %u", t->good,
-	      t->bad);
-	CHECK(t, t->fr.stats.break_errors == 1 &&
-	      t->fr.stats.parity_errors == 1, "flag counters");
+	if (CHECK(t, t->good == 1 && t->bad == 0, "good %u bad %u", t->good,
+		  t->bad))
+		return -1;
+	if (CHECK(t, t->fr.stats.break_errors == 1 &&
+		  t->fr.stats.parity_errors == 1, "flag counters"))
+		return -1;
 	return 0;
 }
 
@@ -540,16 +582,23 @@ static int t_truncation_timeout(struct hm_tctx *t)
 
 	feed_reset(t, HM_MODE_CJT188);
 	feed(t, t->work, NULL, len / 2, 0);
-	CHECK(t, t->good == 0 && hm_framer_midframe(&t->fr),
-	      "not mid-frame after half a frame");
-	CHECK(t, hm_framer_timeout(&t->fr) == -HM_ETRUNC, "timeout status");
+	if (CHECK(t, t->good == 0 && hm_framer_midframe(&t->fr),
+		  "not mid-frame after half a frame"))
+		return -1;
+	if (CHECK(t, hm_framer_timeout(&t->fr) == -HM_ETRUNC, "timeout status"))
+		return -1;
 	finish(t);
-	CHECK(t, !hm_framer_midframe(&t->fr), "still mid-frame");
-	CHECK(t, t->fr.stats.truncated >= 1, "truncated not counted");
-	CHECK(t, t->good == 0, "half frame accepted");
+	if (CHECK(t, !hm_framer_midframe(&t->fr), "still mid-frame"))
+		return -1;
+	if (CHECK(t, t->fr.stats.truncated >= 1, "truncated not counted"))
+		return -1;
+	if (CHECK(t, t->good == 0, "half frame accepted"))
+		return -1;
 	feed(t, t->work, NULL, len, 0);
-	CHECK(t, t->good == 1, "next frame not found");
-	CHECK(t, hm_framer_timeout(&t->fr) == 0, "idle timeout reported");
+	if (CHECK(t, t->good == 1, "next frame not found"))
+		return -1;
+	if (CHECK(t, hm_framer_timeout(&t->fr) == 0, "idle timeout reported"))
+		return -1;
 	return 0;
 }
 
@@ -560,10 +609,12 @@ static int t_oversized(struct hm_tctx *t)
 	feed_reset(t, HM_MODE_CJT188);
 	t->fr.cjt_max_len = 0x64;
 	feed(t, f, NULL, sizeof(f), 0);
-	CHECK(t, t->fr.stats.bad_length == 1, "bad_length %u",
-	      t->fr.stats.bad_length);
-	CHECK(t, !hm_framer_midframe(&t->fr) || t->fr.pos < 11,
-	      "still waiting for the oversized frame");
+	if (CHECK(t, t->fr.stats.bad_length == 1, "bad_length %u",
+		  t->fr.stats.bad_length))
+		return -1;
+	if (CHECK(t, !hm_framer_midframe(&t->fr) || t->fr.pos < 11,
+		  "still waiting for the oversized frame"))
+		return -1;
 	return 0;
 }
 
@@ -574,9 +625,11 @@ static int t_mbus_bad_stop(struct hm_tctx *t)
 	feed_reset(t, HM_MODE_MBUS);
 	feed(t, f, NULL, sizeof(f), 0);
 	finish(t);
-	CHECK(t, t->good == 0 && t->bad == 1 && t->first_bad == -HM_ESTOP,
-	      "good %u bad %u %s", t->good, t->bad, hm_strerror(t->first_bad));
-	CHECK(t, t->fr.stats.bad_stop == 1, "bad_stop counter");
+	if (CHECK(t, t->good == 0 && t->bad == 1 && t->first_bad == -HM_ESTOP,
+		  "good %u bad %u %s", t->good, t->bad, hm_strerror(t->first_bad)))
+		return -1;
+	if (CHECK(t, t->fr.stats.bad_stop == 1, "bad_stop counter"))
+		return -1;
 	return 0;
 }
 
@@ -588,18 +641,21 @@ static int t_auto_disambiguation(struct hm_tctx *t)
 	int n = hm_cjt188_build(t->work, sizeof(t->work), 0, 0x20, addr, 0x83,
 				pl, sizeof(pl));
 
-	CHECK(t, n > 0, "build");
+	if (CHECK(t, n > 0, "build"))
+		return -1;
 	feed_reset(t, HM_MODE_AUTO);
 	feed(t, t->work, NULL, n, 1);
 	finish(t);
-	CHECK(t, t->good == 1 && t->got_type == HM_FRAME_CJT188,
-	      "good %u type %s", t->good, hm_frame_type_name(t->got_type));
+	if (CHECK(t, t->good == 1 && t->got_type == HM_FRAME_CJT188,
+		  "good %u type %s", t->good, hm_frame_type_name(t->got_type)))
+		return -1;
 	n = hm_mbus_build_app_reset(t->work, sizeof(t->work), 0xfe, 0x90);
 	feed_reset(t, HM_MODE_AUTO);
 	feed(t, t->work, NULL, n, 1);
-	CHECK(t, t->good == 1 && t->got_type == HM_FRAME_MBUS_LONG,
-	      "M-Bus frame in AUTO: good %u type %s", t->good,
-	      hm_frame_type_name(t->got_type));
+	if (CHECK(t, t->good == 1 && t->got_type == HM_FRAME_MBUS_LONG,
+		  "M-Bus frame in AUTO: good %u type %s", t->good,
+		  hm_frame_type_name(t->got_type)))
+		return -1;
 	return 0;
 }
 
@@ -608,7 +664,8 @@ static int decode_std(struct hm_tctx *t, unsigned int len)
 	int r = hm_cjt188_decode(t->work, len, hm_profile_find("cjt188"),
 				 &t->id, &t->rd);
 
-	CHECK(t, r == 0, "decode: %s", hm_strerror(r));
+	if (CHECK(t, r == 0, "decode: %s", hm_strerror(r)))
+		return -1;
 	return 0;
 }
 
@@ -620,7 +677,8 @@ static int t_invalid_bcd(struct hm_tctx *t)
 	t->work[14 + 6] = 0x5a;		/* current heat */
 	fix_cs(t->work, len);
 	r = hm_cjt188_decode(t->work, len, NULL, &t->id, &t->rd);
-	CHECK(t, r == -HM_EBCD, "got %s", hm_strerror(r));
+	if (CHECK(t, r == -HM_EBCD, "got %s", hm_strerror(r)))
+		return -1;
 	return 0;
 }
 
@@ -629,7 +687,8 @@ static int t_di_reversed(struct hm_tctx *t)
 	const struct hm_vec_cjt *v = find_cjt("cjt188-standard-heat-reply");
 	unsigned int len = load_cjt(t, "cjt188-standard-heat-reply");
 
-	CHECK(t, v && len, "vector missing");
+	if (CHECK(t, v && len, "vector missing"))
+		return -1;
 	t->work[11] = 0x1f;
 	t->work[12] = 0x90;
 	fix_cs(t->work, len);
@@ -643,7 +702,8 @@ static int t_unit_before_value(struct hm_tctx *t)
 	const struct hm_vec_cjt *v = find_cjt("cjt188-standard-heat-reply");
 	unsigned int len = load_cjt(t, "cjt188-standard-heat-reply"), g;
 
-	CHECK(t, v && len, "vector missing");
+	if (CHECK(t, v && len, "vector missing"))
+		return -1;
 	for (g = 0; g < 5; g++) {
 		u8 *p = t->work + 14 + 5 * g, unit = p[4];
 
@@ -656,8 +716,9 @@ static int t_unit_before_value(struct hm_tctx *t)
 	if (check_values(t, v->expect_mask, v->expect, 0, 0))
 		return -1;
 	/* and with no profile named */
-	CHECK(t, hm_cjt188_decode(t->work, len, NULL, &t->id, &t->rd) == 0,
-	      "auto decode failed");
+	if (CHECK(t, hm_cjt188_decode(t->work, len, NULL, &t->id, &t->rd) == 0,
+		  "auto decode failed"))
+		return -1;
 	return check_values(t, v->expect_mask, v->expect, 0, 0);
 }
 
@@ -670,10 +731,12 @@ static int t_sign80(struct hm_tctx *t)
 	fix_cs(t->work, len);
 	if (decode_std(t, len))
 		return -1;
-	CHECK(t, t->rd.values[HM_Q_FLOW] == -1234500, "flow %lld",
-	      (long long)t->rd.values[HM_Q_FLOW]);
-	CHECK(t, t->rd.values[HM_Q_POWER] == -12340000, "power %lld",
-	      (long long)t->rd.values[HM_Q_POWER]);
+	if (CHECK(t, t->rd.values[HM_Q_FLOW] == -1234500, "flow %lld",
+		  (long long)t->rd.values[HM_Q_FLOW]))
+		return -1;
+	if (CHECK(t, t->rd.values[HM_Q_POWER] == -12340000, "power %lld",
+		  (long long)t->rd.values[HM_Q_POWER]))
+		return -1;
 	return 0;
 }
 
@@ -686,9 +749,12 @@ static int t_unused_fields(struct hm_tctx *t)
 	fix_cs(t->work, len);
 	if (decode_std(t, len))
 		return -1;
-	CHECK(t, !(t->rd.valid & HM_QBIT(HM_Q_ENERGY)), "energy reported");
-	CHECK(t, !(t->rd.valid & HM_QBIT(HM_Q_SUPPLY_TEMP)), "supply reported");
-	CHECK(t, t->rd.valid & HM_QBIT(HM_Q_VOLUME), "volume lost");
+	if (CHECK(t, !(t->rd.valid & HM_QBIT(HM_Q_ENERGY)), "energy reported"))
+		return -1;
+	if (CHECK(t, !(t->rd.valid & HM_QBIT(HM_Q_SUPPLY_TEMP)), "supply reported"))
+		return -1;
+	if (CHECK(t, t->rd.valid & HM_QBIT(HM_Q_VOLUME), "volume lost"))
+		return -1;
 	return 0;
 }
 
@@ -699,20 +765,23 @@ static int t_meter_time(struct hm_tctx *t)
 
 	if (decode_std(t, len))
 		return -1;
-	CHECK(t, t->rd.valid & HM_QBIT(HM_Q_METER_TIME), "no time");
-	CHECK(t, t->rd.meter_time.year == 2024 && t->rd.meter_time.month == 1 &&
-	      t->rd.meter_time.day == 15 && t->rd.meter_time.hour == 13 &&
-	      t->rd.meter_time.minute == 45 && t->rd.meter_time.second == 30,
-	      "time %u-%u-%u %u:%u:%u", t->rd.meter_time.year,
-	      t->rd.meter_time.month, t->rd.meter_time.day,
-	      t->rd.meter_time.hour, t->rd.meter_time.minute,
-	      t->rd.meter_time.second);
+	if (CHECK(t, t->rd.valid & HM_QBIT(HM_Q_METER_TIME), "no time"))
+		return -1;
+	if (CHECK(t, t->rd.meter_time.year == 2024 && t->rd.meter_time.month == 1 &&
+		  t->rd.meter_time.day == 15 && t->rd.meter_time.hour == 13 &&
+		  t->rd.meter_time.minute == 45 && t->rd.meter_time.second == 30,
+		  "time %u-%u-%u %u:%u:%u", t->rd.meter_time.year,
+		  t->rd.meter_time.month, t->rd.meter_time.day,
+		  t->rd.meter_time.hour, t->rd.meter_time.minute,
+		  t->rd.meter_time.second))
+		return -1;
 	memcpy(t->work + 14 + 34, yf, 7);	/* year first */
 	fix_cs(t->work, len);
 	if (decode_std(t, len))
 		return -1;
-	CHECK(t, t->rd.meter_time.year == 2024 && t->rd.meter_time.second == 30,
-	      "year-first time not understood");
+	if (CHECK(t, t->rd.meter_time.year == 2024 && t->rd.meter_time.second == 30,
+		  "year-first time not understood"))
+		return -1;
 	return 0;
 }
 
@@ -728,9 +797,11 @@ static int unit_case(struct hm_tctx *t, u32 raw, unsigned int dec, u8 unit,
 		raw /= 100;
 	}
 	r = hm_cjt188_decode_field(b, 4, HM_ENC_BCD, dec, unit, q, 0, &v);
-	CHECK(t, r == 1, "unit %02x: %s", unit, hm_strerror(r));
-	CHECK(t, v == want, "unit %02x: %lld, expected %lld", unit,
-	      (long long)v, (long long)want);
+	if (CHECK(t, r == 1, "unit %02x: %s", unit, hm_strerror(r)))
+		return -1;
+	if (CHECK(t, v == want, "unit %02x: %lld, expected %lld", unit,
+		  (long long)v, (long long)want))
+		return -1;
 	return 0;
 }
 
@@ -765,10 +836,12 @@ static int t_unit_class(struct hm_tctx *t)
 	int r = hm_cjt188_decode_field(b, 4, HM_ENC_BCD, 0, HM_UNIT_KW,
 				       HM_Q_ENERGY, 0, &v);
 
-	CHECK(t, r == -HM_EUNIT, "kW accepted for energy: %d", r);
+	if (CHECK(t, r == -HM_EUNIT, "kW accepted for energy: %d", r))
+		return -1;
 	r = hm_cjt188_decode_field(b, 4, HM_ENC_BCD, 0, 0x77, HM_Q_ENERGY, 0,
 				   &v);
-	CHECK(t, r == -HM_EUNIT, "unknown unit accepted: %d", r);
+	if (CHECK(t, r == -HM_EUNIT, "unknown unit accepted: %d", r))
+		return -1;
 	return 0;
 }
 
@@ -779,20 +852,27 @@ static int t_overflow(struct hm_tctx *t)
 	int r = hm_cjt188_decode_field(b, 4, HM_ENC_BCD, 0, HM_UNIT_MWH100,
 				       HM_Q_ENERGY, 0, &v);
 
-	CHECK(t, r == -HM_EOVERFLOW, "99999999 x MWh x 100: %d (%lld)", r,
-	      (long long)v);
-	CHECK(t, hm_scale(~0ULL, 0, false, 1, 0, 1, &v) == -HM_EOVERFLOW,
-	      "2^64-1 fits s64?");
-	CHECK(t, hm_scale(1ULL << 63, 0, true, 1, 0, 1, &v) == 0 &&
-	      v == -HM_S64_MAX - 1, "-2^63");
-	CHECK(t, hm_scale(922337203685477581ULL, 0, false, 1, 1, 1, &v) ==
-	      -HM_EOVERFLOW, "x10 overflow");
-	CHECK(t, hm_scale(5, 0, false, 1, -1, 1, &v) == 0 && v == 1,
-	      "0.5 rounds to 1");
-	CHECK(t, hm_scale(5, 0, true, 1, -1, 1, &v) == 0 && v == -1,
-	      "-0.5 rounds to -1");
-	CHECK(t, hm_scale(4, 0, false, 1, -1, 1, &v) == 0 && v == 0,
-	      "0.4 rounds to 0");
+	if (CHECK(t, r == -HM_EOVERFLOW, "99999999 x MWh x 100: %d (%lld)", r,
+		  (long long)v))
+		return -1;
+	if (CHECK(t, hm_scale(~0ULL, 0, false, 1, 0, 1, &v) == -HM_EOVERFLOW,
+		  "2^64-1 fits s64?"))
+		return -1;
+	if (CHECK(t, hm_scale(1ULL << 63, 0, true, 1, 0, 1, &v) == 0 &&
+		  v == -HM_S64_MAX - 1, "-2^63"))
+		return -1;
+	if (CHECK(t, hm_scale(922337203685477581ULL, 0, false, 1, 1, 1, &v) ==
+		  -HM_EOVERFLOW, "x10 overflow"))
+		return -1;
+	if (CHECK(t, hm_scale(5, 0, false, 1, -1, 1, &v) == 0 && v == 1,
+		  "0.5 rounds to 1"))
+		return -1;
+	if (CHECK(t, hm_scale(5, 0, true, 1, -1, 1, &v) == 0 && v == -1,
+		  "-0.5 rounds to -1"))
+		return -1;
+	if (CHECK(t, hm_scale(4, 0, false, 1, -1, 1, &v) == 0 && v == 0,
+		  "0.4 rounds to 0"))
+		return -1;
 	return 0;
 }
 
@@ -800,24 +880,33 @@ static int t_real32(struct hm_tctx *t)
 {
 	s64 v = 0;
 
-	CHECK(t, hm_real32_scale(0x41200000, 1, 3, 1, &v) == 0 && v == 10000,
-	      "10.0: %lld", (long long)v);
-	CHECK(t, hm_real32_scale(0x3dcccccd, 1, 3, 1, &v) == 0 && v == 100,
-	      "0.1: %lld", (long long)v);
-	CHECK(t, hm_real32_scale(0xc2f60000, 1, 3, 1, &v) == 0 &&
-	      v == -123000, "-123.0: %lld", (long long)v);
-	CHECK(t, hm_real32_scale(0x3f000000, 1, 0, 1, &v) == 0 && v == 1,
-	      "0.5 -> 1: %lld", (long long)v);
-	CHECK(t, hm_real32_scale(0x00000001, 1, 3, 1, &v) == 0 && v == 0,
-	      "subnormal");
-	CHECK(t, hm_real32_scale(0x7f800000, 1, 0, 1, &v) == -HM_EOVERFLOW,
-	      "inf");
-	CHECK(t, hm_real32_scale(0x7fc00000, 1, 0, 1, &v) == -HM_EFORMAT,
-	      "nan");
-	CHECK(t, hm_real32_scale(0x7f7fffff, 1, 0, 1, &v) == -HM_EOVERFLOW,
-	      "FLT_MAX");
-	CHECK(t, hm_real32_scale(0x5effffff, 1, 0, 1, &v) == 0 &&
-	      v == 9223371487098961920LL, "2^63 - 2^39: %lld", (long long)v);
+	if (CHECK(t, hm_real32_scale(0x41200000, 1, 3, 1, &v) == 0 && v == 10000,
+		  "10.0: %lld", (long long)v))
+		return -1;
+	if (CHECK(t, hm_real32_scale(0x3dcccccd, 1, 3, 1, &v) == 0 && v == 100,
+		  "0.1: %lld", (long long)v))
+		return -1;
+	if (CHECK(t, hm_real32_scale(0xc2f60000, 1, 3, 1, &v) == 0 &&
+		  v == -123000, "-123.0: %lld", (long long)v))
+		return -1;
+	if (CHECK(t, hm_real32_scale(0x3f000000, 1, 0, 1, &v) == 0 && v == 1,
+		  "0.5 -> 1: %lld", (long long)v))
+		return -1;
+	if (CHECK(t, hm_real32_scale(0x00000001, 1, 3, 1, &v) == 0 && v == 0,
+		  "subnormal"))
+		return -1;
+	if (CHECK(t, hm_real32_scale(0x7f800000, 1, 0, 1, &v) == -HM_EOVERFLOW,
+		  "inf"))
+		return -1;
+	if (CHECK(t, hm_real32_scale(0x7fc00000, 1, 0, 1, &v) == -HM_EFORMAT,
+		  "nan"))
+		return -1;
+	if (CHECK(t, hm_real32_scale(0x7f7fffff, 1, 0, 1, &v) == -HM_EOVERFLOW,
+		  "FLT_MAX"))
+		return -1;
+	if (CHECK(t, hm_real32_scale(0x5effffff, 1, 0, 1, &v) == 0 &&
+		  v == 9223371487098961920LL, "2^63 - 2^39: %lld", (long long)v))
+		return -1;
 	return 0;
 }
 
@@ -828,12 +917,14 @@ static int t_abnormal_reply(struct hm_tctx *t)
 				pl, sizeof(pl)), r;
 
 	r = hm_cjt188_decode(t->work, n, NULL, &t->id, &t->rd);
-	CHECK(t, r == -HM_EMETERERR, "C1: %s", hm_strerror(r));
+	if (CHECK(t, r == -HM_EMETERERR, "C1: %s", hm_strerror(r)))
+		return -1;
 	t->work[9] = 0x01;
 	fix_cs(t->work, n);
 	r = hm_cjt188_decode(t->work, n, NULL, &t->id, &t->rd);
-	CHECK(t, r == -HM_EPROTO, "request decoded as reply: %s",
-	      hm_strerror(r));
+	if (CHECK(t, r == -HM_EPROTO, "request decoded as reply: %s",
+		  hm_strerror(r)))
+		return -1;
 	return 0;
 }
 
@@ -843,19 +934,24 @@ static int t_auto_profile(struct hm_tctx *t)
 	unsigned int len = load_cjt(t, "delu-ultrasonic-reply");
 	const struct hm_profile *p;
 
-	CHECK(t, v && len, "vector missing");
+	if (CHECK(t, v && len, "vector missing"))
+		return -1;
 	p = hm_profile_match(t->work, len);
-	CHECK(t, p && !strcmp(p->name, "delu-ultrasonic"), "matched %s",
-	      p ? p->name : "NULL");
-	CHECK(t, hm_cjt188_decode(t->work, len, NULL, &t->id, &t->rd) == 0,
-	      "auto decode");
-	CHECK(t, t->rd.flags & HM_RD_HIGHRES, "not flagged high-resolution");
+	if (CHECK(t, p && !strcmp(p->name, "delu-ultrasonic"), "matched %s",
+		  p ? p->name : "NULL"))
+		return -1;
+	if (CHECK(t, hm_cjt188_decode(t->work, len, NULL, &t->id, &t->rd) == 0,
+		  "auto decode"))
+		return -1;
+	if (CHECK(t, t->rd.flags & HM_RD_HIGHRES, "not flagged high-resolution"))
+		return -1;
 	if (check_values(t, v->expect_mask, v->expect, 0, 0))
 		return -1;
 	len = load_cjt(t, "cjt188-standard-heat-reply");
 	p = hm_profile_match(t->work, len);
-	CHECK(t, p == hm_profile_default(), "standard reply matched %s",
-	      p->name);
+	if (CHECK(t, p == hm_profile_default(), "standard reply matched %s",
+		  p->name))
+		return -1;
 	return 0;
 }
 
@@ -868,27 +964,35 @@ static int t_profiles(struct hm_tctx *t)
 	};
 
 	for (i = 0; i < HM_ARRAY_SIZE(need); i++)
-		CHECK(t, hm_profile_find(need[i]), "profile %s missing",
-		      need[i]);
-	CHECK(t, !hm_profile_find("nope"), "unknown name found");
+		if (CHECK(t, hm_profile_find(need[i]), "profile %s missing",
+			  need[i]))
+			return -1;
+	if (CHECK(t, !hm_profile_find("nope"), "unknown name found"))
+		return -1;
 	for (i = 0; i < n; i++) {
 		const struct hm_profile *p = hm_profile_get(i);
 
-		CHECK(t, p && p->name && hm_profile_find(p->name) == p,
-		      "iteration %u", i);
-		CHECK(t, p->protocol != HM_PROTO_CJT188 ||
-		      (p->wire.preamble >= 2 && p->wire.preamble <= 4),
-		      "%s preamble", p->name);
-		CHECK(t, p->zero.proto == HM_PROTO_NONE ||
-		      (p->zero.flags & HM_CMD_DESTRUCTIVE),
-		      "%s zero not destructive", p->name);
+		if (CHECK(t, p && p->name && hm_profile_find(p->name) == p,
+			  "iteration %u", i))
+			return -1;
+		if (CHECK(t, p->protocol != HM_PROTO_CJT188 ||
+			  (p->wire.preamble >= 2 && p->wire.preamble <= 4),
+			  "%s preamble", p->name))
+			return -1;
+		if (CHECK(t, p->zero.proto == HM_PROTO_NONE ||
+			  (p->zero.flags & HM_CMD_DESTRUCTIVE),
+			  "%s zero not destructive", p->name))
+			return -1;
 	}
-	CHECK(t, !hm_profile_get(n), "past the end");
-	CHECK(t, hm_profile_find("delu-ultrasonic")->wire.wake_count >= 200 &&
-	      hm_profile_find("delu-ultrasonic")->wire.wake_baud == 9600,
-	      "delu wake-up");
-	CHECK(t, hm_profile_find("tiangang-mbus")->wire.wake_count == 400,
-	      "tiangang wake-up");
+	if (CHECK(t, !hm_profile_get(n), "past the end"))
+		return -1;
+	if (CHECK(t, hm_profile_find("delu-ultrasonic")->wire.wake_count >= 200 &&
+		  hm_profile_find("delu-ultrasonic")->wire.wake_baud == 9600,
+		  "delu wake-up"))
+		return -1;
+	if (CHECK(t, hm_profile_find("tiangang-mbus")->wire.wake_count == 400,
+		  "tiangang wake-up"))
+		return -1;
 	return 0;
 }
 
@@ -903,18 +1007,24 @@ static int t_mbus_builders(struct hm_tctx *t)
 	int n;
 
 	n = hm_mbus_build_snd_nke(t->work, sizeof(t->work), 5);
-	CHECK(t, n == 5 && !memcmp(t->work, nke, 5), "SND_NKE");
+	if (CHECK(t, n == 5 && !memcmp(t->work, nke, 5), "SND_NKE"))
+		return -1;
 	n = hm_mbus_build_req_ud2(t->work, sizeof(t->work), 0xfe, true);
-	CHECK(t, n == 5 && !memcmp(t->work, req, 5), "REQ_UD2 FCB");
+	if (CHECK(t, n == 5 && !memcmp(t->work, req, 5), "REQ_UD2 FCB"))
+		return -1;
 	n = hm_mbus_build_select(t->work, sizeof(t->work), &s, false);
-	CHECK(t, n == sizeof(sel) && !memcmp(t->work, sel, n), "select");
+	if (CHECK(t, n == sizeof(sel) && !memcmp(t->work, sel, n), "select"))
+		return -1;
 	n = hm_mbus_build_freeze(t->work, sizeof(t->work), 0xff, 1);
-	CHECK(t, n > 0 && hm_mbus_check(t->work, n) == HM_FRAME_MBUS_LONG &&
-	      t->work[6] == 0x51 && t->work[n - 3] == 0x0b, "freeze");
+	if (CHECK(t, n > 0 && hm_mbus_check(t->work, n) == HM_FRAME_MBUS_LONG &&
+		  t->work[6] == 0x51 && t->work[n - 3] == 0x0b, "freeze"))
+		return -1;
 	n = hm_mbus_build_app_reset(t->work, sizeof(t->work), 0xfe, -1);
-	CHECK(t, n == 9 && t->work[1] == 3, "app reset without subcode");
-	CHECK(t, hm_mbus_build_short(t->work, 4, 0x40, 1) == -HM_ENOSPC,
-	      "short buffer");
+	if (CHECK(t, n == 9 && t->work[1] == 3, "app reset without subcode"))
+		return -1;
+	if (CHECK(t, hm_mbus_build_short(t->work, 4, 0x40, 1) == -HM_ENOSPC,
+		  "short buffer"))
+		return -1;
 	return 0;
 }
 
@@ -946,24 +1056,32 @@ static int t_mbus_records(struct hm_tctx *t)
 	};
 	int n = build_rsp(t, rec, sizeof(rec)), r;
 
-	CHECK(t, n > 0, "build");
+	if (CHECK(t, n > 0, "build"))
+		return -1;
 	r = hm_mbus_decode(t->work, n, 0, &t->id, &t->rd);
-	CHECK(t, r == 0, "decode: %s", hm_strerror(r));
-	CHECK(t, t->rd.values[HM_Q_ENERGY] == 3000, "energy %lld",
-	      (long long)t->rd.values[HM_Q_ENERGY]);
-	CHECK(t, t->rd.values[HM_Q_POWER] == 10000000, "power %lld",
-	      (long long)t->rd.values[HM_Q_POWER]);
-	CHECK(t, t->rd.values[HM_Q_FLOW] == 1234000, "flow %lld",
-	      (long long)t->rd.values[HM_Q_FLOW]);
-	CHECK(t, t->rd.flags & HM_RD_MORE_RECORDS, "1F not reported");
-	CHECK(t, !strcmp(t->id.id, "12345678") &&
-	      !strcmp(t->id.manufacturer, "PLO") && t->id.medium == 4,
-	      "identity %s %s", t->id.id, t->id.manufacturer);
+	if (CHECK(t, r == 0, "decode: %s", hm_strerror(r)))
+		return -1;
+	if (CHECK(t, t->rd.values[HM_Q_ENERGY] == 3000, "energy %lld",
+		  (long long)t->rd.values[HM_Q_ENERGY]))
+		return -1;
+	if (CHECK(t, t->rd.values[HM_Q_POWER] == 10000000, "power %lld",
+		  (long long)t->rd.values[HM_Q_POWER]))
+		return -1;
+	if (CHECK(t, t->rd.values[HM_Q_FLOW] == 1234000, "flow %lld",
+		  (long long)t->rd.values[HM_Q_FLOW]))
+		return -1;
+	if (CHECK(t, t->rd.flags & HM_RD_MORE_RECORDS, "1F not reported"))
+		return -1;
+	if (CHECK(t, !strcmp(t->id.id, "12345678") &&
+		  !strcmp(t->id.manufacturer, "PLO") && t->id.medium == 4,
+		  "identity %s %s", t->id.id, t->id.manufacturer))
+		return -1;
 	r = hm_mbus_decode(t->work, n, HM_MBUS_DF_SUBUNIT1, &t->id, &t->rd);
-	CHECK(t, r == 0 && t->rd.values[HM_Q_ENERGY] == 4000 &&
-	      t->rd.valid == HM_QBIT(HM_Q_ENERGY),
-	      "subunit 1: %lld valid %x", (long long)t->rd.values[HM_Q_ENERGY],
-	      t->rd.valid);
+	if (CHECK(t, r == 0 && t->rd.values[HM_Q_ENERGY] == 4000 &&
+		  t->rd.valid == HM_QBIT(HM_Q_ENERGY),
+		  "subunit 1: %lld valid %x", (long long)t->rd.values[HM_Q_ENERGY],
+		  t->rd.valid))
+		return -1;
 	return 0;
 }
 
@@ -983,13 +1101,15 @@ static int t_mbus_limits(struct hm_tctx *t)
 	n += 4;
 	len = build_rsp(t, rec, n);
 	r = hm_mbus_decode(t->work, len, 0, &t->id, &t->rd);
-	CHECK(t, r == 0, "10 DIFEs: %s", hm_strerror(r));
+	if (CHECK(t, r == 0, "10 DIFEs: %s", hm_strerror(r)))
+		return -1;
 	rec[10] = 0x80;
 	memmove(rec + 12, rec + 11, n - 11);
 	rec[11] = 0x00;
 	len = build_rsp(t, rec, n + 1);
 	r = hm_mbus_decode(t->work, len, 0, &t->id, &t->rd);
-	CHECK(t, r == -HM_ETOOMANY, "11 DIFEs: %s", hm_strerror(r));
+	if (CHECK(t, r == -HM_ETOOMANY, "11 DIFEs: %s", hm_strerror(r)))
+		return -1;
 	n = 0;
 	rec[n++] = 0x04;
 	rec[n++] = 0x83;
@@ -1000,7 +1120,8 @@ static int t_mbus_limits(struct hm_tctx *t)
 	n += 4;
 	len = build_rsp(t, rec, n);
 	r = hm_mbus_decode(t->work, len, 0, &t->id, &t->rd);
-	CHECK(t, r == -HM_ETOOMANY, "11 VIFEs: %s", hm_strerror(r));
+	if (CHECK(t, r == -HM_ETOOMANY, "11 VIFEs: %s", hm_strerror(r)))
+		return -1;
 	return 0;
 }
 
@@ -1009,8 +1130,9 @@ static int t_mbus_bcd_error(struct hm_tctx *t)
 	static const u8 rec[] = { 0x0c, 0x03, 0x12, 0x3a, 0x00, 0x00 };
 	int n = build_rsp(t, rec, sizeof(rec));
 
-	CHECK(t, hm_mbus_decode(t->work, n, 0, &t->id, &t->rd) == -HM_EBCD,
-	      "invalid BCD energy accepted");
+	if (CHECK(t, hm_mbus_decode(t->work, n, 0, &t->id, &t->rd) == -HM_EBCD,
+		  "invalid BCD energy accepted"))
+		return -1;
 	return 0;
 }
 
@@ -1027,7 +1149,8 @@ static int t_mbus_collision(struct hm_tctx *t)
 	feed_reset(t, HM_MODE_MBUS);
 	feed(t, t->work, NULL, sizeof(a) + 60, 0);
 	finish(t);
-	CHECK(t, t->good == 0, "collision produced a frame");
+	if (CHECK(t, t->good == 0, "collision produced a frame"))
+		return -1;
 	return 0;
 }
 
@@ -1036,9 +1159,11 @@ static int t_strerror(struct hm_tctx *t)
 	int i;
 
 	for (i = 0; i <= HM_ERR_COUNT + 2; i++)
-		CHECK(t, hm_strerror(-i) && hm_strerror(-i)[0], "code %d", i);
-	CHECK(t, strcmp(hm_strerror(-HM_EBADCS), hm_strerror(-HM_EPARITY)),
-	      "distinct strings");
+		if (CHECK(t, hm_strerror(-i) && hm_strerror(-i)[0], "code %d", i))
+			return -1;
+	if (CHECK(t, strcmp(hm_strerror(-HM_EBADCS), hm_strerror(-HM_EPARITY)),
+		  "distinct strings"))
+		return -1;
 	return 0;
 }
 
@@ -1050,17 +1175,21 @@ static int t_cjt_builders(struct hm_tctx *t)
 	int n;
 
 	n = hm_cjt188_build_read(t->work, sizeof(t->work), p, a, 0x90, 0x1f, 7);
-	CHECK(t, n == 3 + 16 && t->work[3] == 0x68 && t->work[13] == 3 &&
-	      hm_cjt188_check(t->work + 3, n - 3) == 0, "read");
+	if (CHECK(t, n == 3 + 16 && t->work[3] == 0x68 && t->work[13] == 3 &&
+		  hm_cjt188_check(t->work + 3, n - 3) == 0, "read"))
+		return -1;
 	n = hm_cjt188_build_write(t->work, sizeof(t->work), p, a, 0xa0, 0x17,
 				  1, d, 2);
-	CHECK(t, n > 0 && hm_cjt188_check(t->work + 3, n - 3) == 0 &&
-	      t->work[12] == 0x04 && t->work[13] == 5, "write valve");
-	CHECK(t, hm_cjt188_build(t->work, 10, 4, 0x20, NULL, 1, NULL, 0) ==
-	      -HM_ENOSPC, "small buffer");
-	CHECK(t, hm_cjt188_build_cmd(t->work, sizeof(t->work), p,
-				     &p->test_enter, NULL) == -HM_ENOTSUPP,
-	      "missing command");
+	if (CHECK(t, n > 0 && hm_cjt188_check(t->work + 3, n - 3) == 0 &&
+		  t->work[12] == 0x04 && t->work[13] == 5, "write valve"))
+		return -1;
+	if (CHECK(t, hm_cjt188_build(t->work, 10, 4, 0x20, NULL, 1, NULL, 0) ==
+		  -HM_ENOSPC, "small buffer"))
+		return -1;
+	if (CHECK(t, hm_cjt188_build_cmd(t->work, sizeof(t->work), p,
+					 &p->test_enter, NULL) == -HM_ENOTSUPP,
+		  "missing command"))
+		return -1;
 	return 0;
 }
 
