@@ -1,0 +1,31 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# /init of the test initramfs: mount, run every /tests/*.sh, report, power off.
+/bin/busybox --install -s /bin
+export PATH=/bin:/sbin:/usr/bin:/usr/sbin
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+mkdir -p /dev/pts && mount -t devpts -o ptmxmode=0666 devpts /dev/pts
+mount -t debugfs debugfs /sys/kernel/debug
+mount -t tmpfs tmpfs /tmp
+# Kernel messages up to KERN_WARNING still reach the console live; the
+# whole log is dumped at the end for the host to scan.
+dmesg -n 5
+
+. /tests/lib.sh
+echo "HMVM: kernel $(uname -r) mode ${HMVM_MODE:-test}"
+mode=$(sed -n 's/.*hmvm=\([a-z]*\).*/\1/p' /proc/cmdline)
+for t in /tests/[0-9]*.sh; do
+	[ "$mode" = demo ] && break
+	echo "HMVM: running $t"
+	sh "$t" 2>&1 | tee -a /tmp/results
+done
+[ "$mode" = demo ] && sh /tests/demo.sh
+echo "===HMVM-RESULTS==="
+grep -E '^(not )?ok - ' /tmp/results 2>/dev/null
+echo "===HMVM-DMESG==="
+dmesg
+echo "===HMVM-END==="
+sync
+poweroff -f
