@@ -681,8 +681,13 @@ int mbus_build_rsp(struct meter *m, u8 *out, int ci, bool single)
 		out[n++] = 0;
 		out[n++] = 0;
 	}
-	for (i = 0; i < nrec && n < MAX_FRAME - 96; i++)
-		n += mrec_put(m, &recs[i], out + n);
+	for (i = 0; i < nrec && n < MAX_FRAME - 300; i++) {
+		int k = mrec_put(m, &recs[i], out + n);
+
+		if (n + k - 4 > 255)
+			break;	/* L is one byte: the telegram ends here */
+		n += k;
+	}
 	out[1] = out[2] = (u8)(n - 4);
 	out[n] = sum8(out + 4, n - 4);
 	n++;
