@@ -14,6 +14,9 @@ mount -t tmpfs tmpfs /tmp
 dmesg -n 5
 
 . /tests/lib.sh
+# kmemleak (debug kernel): forget what boot left, report what the tests leak
+KMEMLEAK=/sys/kernel/debug/kmemleak
+[ -e $KMEMLEAK ] && echo clear > $KMEMLEAK
 echo "HMVM: kernel $(uname -r) mode ${HMVM_MODE:-test}"
 mode=$(sed -n 's/.*hmvm=\([a-z]*\).*/\1/p' /proc/cmdline)
 for t in /tests/[0-9]*.sh; do
@@ -22,10 +25,21 @@ for t in /tests/[0-9]*.sh; do
 	sh "$t" 2>&1 | tee -a /tmp/results
 done
 [ "$mode" = demo ] && sh /tests/demo.sh
+if [ -e $KMEMLEAK ] && [ "$mode" != demo ]; then
+	# objects must stay unreferenced over two scans to be reported
+	echo scan > $KMEMLEAK; sleep 1; echo scan > $KMEMLEAK
+	if grep -q unreferenced $KMEMLEAK; then
+		echo "not ok - vm/kmemleak: $(grep -c unreferenced $KMEMLEAK) unreferenced objects" | tee -a /tmp/results
+		cat $KMEMLEAK
+	else
+		echo "ok - vm/kmemleak" | tee -a /tmp/results
+	fi
+fi
 echo "===HMVM-RESULTS==="
 grep -E '^(not )?ok - ' /tmp/results 2>/dev/null
 echo "===HMVM-DMESG==="
 dmesg
 echo "===HMVM-END==="
 sync
-poweroff -f
+# qemu runs with -no-reboot: a reboot ends it, with or without ACPI
+reboot -f
