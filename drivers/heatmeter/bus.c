@@ -2,11 +2,20 @@
 /*
  * heatmeter: one bus per attached tty.
  *
- * The bus is a device of class heatmeter_bus (hmbusN) whose attributes show
- * the line's statistics. A debugfs directory per bus holds a line monitor:
- * "monitor" reads the most recently received bytes as hex, "tx" writes raw
- * bytes (hex text) onto the line. The debugfs files are a debugging aid,
- * not ABI.
+ * The bus is a device of class heatmeter_bus (hmbusN): its attributes set
+ * the line's timing (response timeout, tries, line idle, echo suppression,
+ * polling), start discovery, add and remove meters, and show statistics
+ * (stats/). The meters found on it are its children (class heatmeter).
+ *
+ * A debugfs directory per bus holds a line monitor: "monitor" reads the
+ * most recently received bytes as hex, "tx" sends raw bytes (hex text) as
+ * a transaction without reply, queued with the meters' requests. The
+ * debugfs files are a debugging aid, not ABI.
+ *
+ * Teardown (hm_bus_kill(), on hangup or close): mark the bus dead, kill
+ * the engine (wakes a sleeping send, cancels the hrtimer and the work,
+ * completes every transaction with -ENODEV so sleeping readers return),
+ * cancel scan, poll and tx works, remove the meters, forget the tty.
  */
 #include <linux/ctype.h>
 #include <linux/debugfs.h>
@@ -17,8 +26,10 @@
 #include <linux/uaccess.h>
 
 #include "heatmeter.h"
+#include "hm_err.h"
 
 #define HM_TX_MAX	512	/* bytes one debugfs tx write may send */
+#define HM_POLL_MIN_MS	100
 
 static DEFINE_IDA(hm_bus_ida);
 static struct dentry *hm_debugfs_root;
@@ -28,22 +39,83 @@ static struct hm_bus *to_hm_bus(struct device *dev)
 	return container_of(dev, struct hm_bus, dev);
 }
 
+/* statistics: engine counters and the framer's */
+enum hm_bus_stat {
+	HM_BS_RX_BYTES,
+	HM_BS_TX_BYTES,
+	HM_BS_FRAMES,
+	HM_BS_CHECKSUM,
+	HM_BS_PARITY,
+	HM_BS_FRAMING,
+	HM_BS_OVERRUNS,
+	HM_BS_BREAKS,
+	HM_BS_GARBAGE,
+	HM_BS_TRUNCATED,
+	HM_BS_BAD_FRAMES,
+	HM_BS_TIMEOUTS,
+	HM_BS_RETRIES,
+	HM_BS_COLLISIONS,
+	HM_BS_ECHOES,
+	HM_BS_UNSOLICITED,
+	HM_BS_TRANSACTIONS,
+};
+
+static u64 hm_bus_stat(struct hm_bus *bus, unsigned int idx)
+{
+	struct hm_engine_stats st;
+	const struct hm_framer_stats *f = &st.fr;
+
+	hm_engine_get_stats(&bus->engine, &st);
+	switch (idx) {
+	case HM_BS_RX_BYTES:
+		return st.eng[HM_ES_RX_BYTES];
+	case HM_BS_TX_BYTES:
+		return st.eng[HM_ES_TX_BYTES];
+	case HM_BS_FRAMES:
+		return (u64)f->frames_cjt188 + f->frames_mbus_ack +
+		       f->frames_mbus_short + f->frames_mbus_long;
+	case HM_BS_CHECKSUM:
+		return f->checksum_errors;
+	case HM_BS_PARITY:
+		return f->parity_errors;
+	case HM_BS_FRAMING:
+		return f->framing_errors;
+	case HM_BS_OVERRUNS:
+		return f->overrun_errors;
+	case HM_BS_BREAKS:
+		return f->break_errors;
+	case HM_BS_GARBAGE:
+		return f->garbage_bytes;
+	case HM_BS_TRUNCATED:
+		return f->truncated;
+	case HM_BS_BAD_FRAMES:
+		return f->bad_frames;
+	case HM_BS_TIMEOUTS:
+		return st.eng[HM_ES_TIMEOUTS];
+	case HM_BS_RETRIES:
+		return st.eng[HM_ES_RETRIES];
+	case HM_BS_COLLISIONS:
+		return st.eng[HM_ES_COLLISIONS];
+	case HM_BS_ECHOES:
+		return st.eng[HM_ES_ECHOES];
+	case HM_BS_UNSOLICITED:
+		return st.eng[HM_ES_UNSOLICITED];
+	default:
+		return st.eng[HM_ES_TRANSACTIONS];
+	}
+}
+
 struct hm_stat_attr {
 	struct device_attribute attr;
-	enum hm_bus_stat idx;
+	unsigned int idx;
 };
 
 static ssize_t hm_stat_show(struct device *dev, struct device_attribute *attr,
 			    char *buf)
 {
 	struct hm_stat_attr *sa = container_of(attr, struct hm_stat_attr, attr);
-	struct hm_bus *bus = to_hm_bus(dev);
-	u64 val;
 
-	spin_lock_irq(&bus->lock);
-	val = bus->stats[sa->idx];
-	spin_unlock_irq(&bus->lock);
-	return sysfs_emit(buf, "%llu\n", val);
+	return sysfs_emit(buf, "%llu\n", hm_bus_stat(to_hm_bus(dev), sa->idx));
 }
 
 #define HM_STAT_ATTR(_name, _idx)					\
@@ -52,20 +124,42 @@ static ssize_t hm_stat_show(struct device *dev, struct device_attribute *attr,
 		.idx = (_idx),						\
 	}
 
-HM_STAT_ATTR(rx_bytes, HM_STAT_RX_BYTES);
-HM_STAT_ATTR(tx_bytes, HM_STAT_TX_BYTES);
-HM_STAT_ATTR(parity_errors, HM_STAT_PARITY_ERRORS);
-HM_STAT_ATTR(framing_errors, HM_STAT_FRAMING_ERRORS);
-HM_STAT_ATTR(overruns, HM_STAT_OVERRUNS);
-HM_STAT_ATTR(breaks, HM_STAT_BREAKS);
+HM_STAT_ATTR(rx_bytes, HM_BS_RX_BYTES);
+HM_STAT_ATTR(tx_bytes, HM_BS_TX_BYTES);
+HM_STAT_ATTR(frames, HM_BS_FRAMES);
+HM_STAT_ATTR(checksum_errors, HM_BS_CHECKSUM);
+HM_STAT_ATTR(parity_errors, HM_BS_PARITY);
+HM_STAT_ATTR(framing_errors, HM_BS_FRAMING);
+HM_STAT_ATTR(overruns, HM_BS_OVERRUNS);
+HM_STAT_ATTR(breaks, HM_BS_BREAKS);
+HM_STAT_ATTR(garbage_bytes, HM_BS_GARBAGE);
+HM_STAT_ATTR(truncated, HM_BS_TRUNCATED);
+HM_STAT_ATTR(bad_frames, HM_BS_BAD_FRAMES);
+HM_STAT_ATTR(timeouts, HM_BS_TIMEOUTS);
+HM_STAT_ATTR(retries, HM_BS_RETRIES);
+HM_STAT_ATTR(collisions, HM_BS_COLLISIONS);
+HM_STAT_ATTR(echoes, HM_BS_ECHOES);
+HM_STAT_ATTR(unsolicited, HM_BS_UNSOLICITED);
+HM_STAT_ATTR(transactions, HM_BS_TRANSACTIONS);
 
 static struct attribute *hm_bus_stats_attrs[] = {
 	&hm_stat_rx_bytes.attr.attr,
 	&hm_stat_tx_bytes.attr.attr,
+	&hm_stat_frames.attr.attr,
+	&hm_stat_checksum_errors.attr.attr,
 	&hm_stat_parity_errors.attr.attr,
 	&hm_stat_framing_errors.attr.attr,
 	&hm_stat_overruns.attr.attr,
 	&hm_stat_breaks.attr.attr,
+	&hm_stat_garbage_bytes.attr.attr,
+	&hm_stat_truncated.attr.attr,
+	&hm_stat_bad_frames.attr.attr,
+	&hm_stat_timeouts.attr.attr,
+	&hm_stat_retries.attr.attr,
+	&hm_stat_collisions.attr.attr,
+	&hm_stat_echoes.attr.attr,
+	&hm_stat_unsolicited.attr.attr,
+	&hm_stat_transactions.attr.attr,
 	NULL
 };
 
@@ -90,8 +184,258 @@ static ssize_t tty_show(struct device *dev, struct device_attribute *attr,
 }
 static DEVICE_ATTR_RO(tty);
 
+static const char * const hm_proto_names[] = {
+	[HM_PROTO_NONE] = "none",
+	[HM_PROTO_CJT188] = "cjt188",
+	[HM_PROTO_MBUS] = "mbus",
+};
+
+static ssize_t protocol_show(struct device *dev, struct device_attribute *attr,
+			     char *buf)
+{
+	struct hm_bus *bus = to_hm_bus(dev);
+
+	return sysfs_emit(buf, "%s\n", hm_proto_names[READ_ONCE(bus->protocol)]);
+}
+
+static ssize_t protocol_store(struct device *dev, struct device_attribute *attr,
+			      const char *buf, size_t count)
+{
+	struct hm_bus *bus = to_hm_bus(dev);
+
+	if (sysfs_streq(buf, "cjt188"))
+		WRITE_ONCE(bus->protocol, HM_PROTO_CJT188);
+	else if (sysfs_streq(buf, "mbus"))
+		WRITE_ONCE(bus->protocol, HM_PROTO_MBUS);
+	else
+		return -EINVAL;
+	return count;
+}
+static DEVICE_ATTR_RW(protocol);
+
+static ssize_t baud_show(struct device *dev, struct device_attribute *attr,
+			 char *buf)
+{
+	struct hm_engine *e = &to_hm_bus(dev)->engine;
+
+	return sysfs_emit(buf, "%u\n", READ_ONCE(e->baud));
+}
+static DEVICE_ATTR_RO(baud);
+
+static ssize_t response_timeout_ms_show(struct device *dev,
+					struct device_attribute *attr, char *buf)
+{
+	struct hm_bus *bus = to_hm_bus(dev);
+	u8 expect = READ_ONCE(bus->protocol) == HM_PROTO_MBUS ?
+		    HM_EXPECT_MBUS_RSP : HM_EXPECT_CJT188;
+
+	return sysfs_emit(buf, "%u\n", hm_engine_timeout_ms(&bus->engine, expect));
+}
+
+static ssize_t response_timeout_ms_store(struct device *dev,
+					 struct device_attribute *attr,
+					 const char *buf, size_t count)
+{
+	struct hm_engine *e = &to_hm_bus(dev)->engine;
+	u32 v;
+	int ret;
+
+	ret = kstrtou32(buf, 0, &v);
+	if (ret)
+		return ret;
+	if (v > 60000)
+		return -ERANGE;
+	spin_lock_irq(&e->lock);
+	e->timeout_ms = v;
+	spin_unlock_irq(&e->lock);
+	return count;
+}
+static DEVICE_ATTR_RW(response_timeout_ms);
+
+static ssize_t retries_show(struct device *dev, struct device_attribute *attr,
+			    char *buf)
+{
+	struct hm_engine *e = &to_hm_bus(dev)->engine;
+
+	return sysfs_emit(buf, "%u\n", READ_ONCE(e->tries) - 1);
+}
+
+static ssize_t retries_store(struct device *dev, struct device_attribute *attr,
+			     const char *buf, size_t count)
+{
+	struct hm_engine *e = &to_hm_bus(dev)->engine;
+	u32 v;
+	int ret;
+
+	ret = kstrtou32(buf, 0, &v);
+	if (ret)
+		return ret;
+	if (v >= HM_MAX_TRIES)
+		return -ERANGE;
+	spin_lock_irq(&e->lock);
+	e->tries = v + 1;
+	spin_unlock_irq(&e->lock);
+	return count;
+}
+static DEVICE_ATTR_RW(retries);
+
+static ssize_t line_idle_ms_show(struct device *dev,
+				 struct device_attribute *attr, char *buf)
+{
+	struct hm_engine *e = &to_hm_bus(dev)->engine;
+
+	return sysfs_emit(buf, "%u\n", READ_ONCE(e->idle_ms));
+}
+
+static ssize_t line_idle_ms_store(struct device *dev,
+				  struct device_attribute *attr,
+				  const char *buf, size_t count)
+{
+	struct hm_engine *e = &to_hm_bus(dev)->engine;
+	u32 v;
+	int ret;
+
+	ret = kstrtou32(buf, 0, &v);
+	if (ret)
+		return ret;
+	if (v > 10000)
+		return -ERANGE;
+	spin_lock_irq(&e->lock);
+	e->idle_ms = v;
+	spin_unlock_irq(&e->lock);
+	return count;
+}
+static DEVICE_ATTR_RW(line_idle_ms);
+
+static ssize_t echo_show(struct device *dev, struct device_attribute *attr,
+			 char *buf)
+{
+	struct hm_engine *e = &to_hm_bus(dev)->engine;
+
+	return sysfs_emit(buf, "%d\n", READ_ONCE(e->echo));
+}
+
+static ssize_t echo_store(struct device *dev, struct device_attribute *attr,
+			  const char *buf, size_t count)
+{
+	struct hm_engine *e = &to_hm_bus(dev)->engine;
+	bool v;
+	int ret;
+
+	ret = kstrtobool(buf, &v);
+	if (ret)
+		return ret;
+	spin_lock_irq(&e->lock);
+	e->echo = v;
+	spin_unlock_irq(&e->lock);
+	return count;
+}
+static DEVICE_ATTR_RW(echo);
+
+static ssize_t poll_interval_ms_show(struct device *dev,
+				     struct device_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%u\n", READ_ONCE(to_hm_bus(dev)->poll_ms));
+}
+
+static ssize_t poll_interval_ms_store(struct device *dev,
+				      struct device_attribute *attr,
+				      const char *buf, size_t count)
+{
+	struct hm_bus *bus = to_hm_bus(dev);
+	u32 v;
+	int ret;
+
+	ret = kstrtou32(buf, 0, &v);
+	if (ret)
+		return ret;
+	if (v && v < HM_POLL_MIN_MS)
+		return -ERANGE;
+	mutex_lock(&bus->meters_lock);
+	if (bus->dead) {
+		mutex_unlock(&bus->meters_lock);
+		return -ENODEV;
+	}
+	WRITE_ONCE(bus->poll_ms, v);
+	if (v)
+		mod_delayed_work(system_wq, &bus->poll_work, 0);
+	mutex_unlock(&bus->meters_lock);
+	return count;
+}
+static DEVICE_ATTR_RW(poll_interval_ms);
+
+static ssize_t scan_store(struct device *dev, struct device_attribute *attr,
+			  const char *buf, size_t count)
+{
+	int ret = hm_scan_start(to_hm_bus(dev), buf);
+
+	return ret ? ret : count;
+}
+static DEVICE_ATTR_WO(scan);
+
+static ssize_t scan_status_show(struct device *dev,
+				struct device_attribute *attr, char *buf)
+{
+	return hm_scan_status(to_hm_bus(dev), buf);
+}
+static DEVICE_ATTR_RO(scan_status);
+
+static ssize_t new_meter_store(struct device *dev,
+			       struct device_attribute *attr,
+			       const char *buf, size_t count)
+{
+	struct hm_bus *bus = to_hm_bus(dev);
+	const struct hm_profile *prof;
+	struct hm_meter *m;
+	u8 proto, wire[7], primary;
+	int ret;
+
+	ret = hm_meter_parse(buf, &proto, wire, &primary, &prof);
+	if (ret)
+		return ret;
+	m = hm_meter_create(bus, proto, wire, primary, prof, NULL);
+	return IS_ERR(m) ? PTR_ERR(m) : count;
+}
+static DEVICE_ATTR_WO(new_meter);
+
+static ssize_t delete_meter_store(struct device *dev,
+				  struct device_attribute *attr,
+				  const char *buf, size_t count)
+{
+	struct hm_bus *bus = to_hm_bus(dev);
+	const struct hm_profile *prof;
+	struct hm_meter *m;
+	u8 proto, wire[7], primary;
+	int ret;
+
+	ret = hm_meter_parse(buf, &proto, wire, &primary, &prof);
+	if (ret)
+		return ret;
+	mutex_lock(&bus->meters_lock);
+	m = hm_meter_find(bus, proto, wire, primary);
+	if (m)
+		list_del_init(&m->node);
+	mutex_unlock(&bus->meters_lock);
+	if (!m)
+		return -ENOENT;
+	hm_meter_remove(m);
+	return count;
+}
+static DEVICE_ATTR_WO(delete_meter);
+
 static struct attribute *hm_bus_attrs[] = {
 	&dev_attr_tty.attr,
+	&dev_attr_protocol.attr,
+	&dev_attr_baud.attr,
+	&dev_attr_response_timeout_ms.attr,
+	&dev_attr_retries.attr,
+	&dev_attr_line_idle_ms.attr,
+	&dev_attr_echo.attr,
+	&dev_attr_poll_interval_ms.attr,
+	&dev_attr_scan.attr,
+	&dev_attr_scan_status.attr,
+	&dev_attr_new_meter.attr,
+	&dev_attr_delete_meter.attr,
 	NULL
 };
 
@@ -125,56 +469,30 @@ void hm_bus_receive(struct hm_bus *bus, const u8 *cp, const hm_flag_t *fp,
 	size_t i;
 
 	spin_lock_irqsave(&bus->lock, flags);
-	bus->stats[HM_STAT_RX_BYTES] += count;
-	for (i = 0; i < count; i++) {
-		u8 flag = fp ? (u8)fp[i] : TTY_NORMAL;
-
-		switch (flag) {
-		case TTY_PARITY:
-			bus->stats[HM_STAT_PARITY_ERRORS]++;
-			break;
-		case TTY_FRAME:
-			bus->stats[HM_STAT_FRAMING_ERRORS]++;
-			break;
-		case TTY_OVERRUN:
-			bus->stats[HM_STAT_OVERRUNS]++;
-			break;
-		case TTY_BREAK:
-			bus->stats[HM_STAT_BREAKS]++;
-			break;
-		}
+	for (i = 0; i < count; i++)
 		bus->mon[bus->mon_head++ % HM_MON_SIZE] = cp[i];
-	}
 	spin_unlock_irqrestore(&bus->lock, flags);
+	/* TTY_NORMAL..TTY_OVERRUN are lib/'s HM_FLAG_* */
+	hm_engine_receive(&bus->engine, cp, (const u8 *)fp, count);
 }
 
-/**
- * hm_bus_write() - write bytes onto the line
- * @bus: the bus
- * @buf: bytes
- * @len: number of bytes
- *
- * Hands as many bytes to the tty driver as it takes now.
- *
- * Return: the number of bytes taken, or -ENODEV once the tty is gone.
- */
-ssize_t hm_bus_write(struct hm_bus *bus, const u8 *buf, size_t len)
+static void hm_poll_work(struct work_struct *work)
 {
-	ssize_t ret;
+	struct hm_bus *bus = container_of(to_delayed_work(work), struct hm_bus,
+					  poll_work);
+	struct hm_meter *m;
+	u32 ms;
 
-	mutex_lock(&bus->tx_lock);
-	if (!bus->tty) {
-		mutex_unlock(&bus->tx_lock);
-		return -ENODEV;
+	mutex_lock(&bus->meters_lock);
+	if (!bus->dead) {
+		list_for_each_entry(m, &bus->meters, node)
+			hm_meter_refresh(m);
+		ms = READ_ONCE(bus->poll_ms);
+		if (ms)
+			queue_delayed_work(system_wq, &bus->poll_work,
+					   msecs_to_jiffies(ms));
 	}
-	ret = bus->tty->ops->write(bus->tty, buf, len);
-	if (ret > 0) {
-		spin_lock_irq(&bus->lock);
-		bus->stats[HM_STAT_TX_BYTES] += ret;
-		spin_unlock_irq(&bus->lock);
-	}
-	mutex_unlock(&bus->tx_lock);
-	return ret;
+	mutex_unlock(&bus->meters_lock);
 }
 
 static ssize_t hm_mon_read(struct file *file, char __user *ubuf, size_t len,
@@ -210,9 +528,9 @@ static ssize_t hm_tx_write(struct file *file, const char __user *ubuf,
 			   size_t len, loff_t *ppos)
 {
 	struct hm_bus *bus = file->private_data;
-	size_t n = 0, i = 0, done = 0;
+	struct hm_txn *t;
+	size_t n = 0, i = 0;
 	char *text;
-	u8 *bytes;
 	ssize_t ret;
 
 	if (len > HM_TX_MAX * 3)
@@ -220,8 +538,8 @@ static ssize_t hm_tx_write(struct file *file, const char __user *ubuf,
 	text = memdup_user_nul(ubuf, len);
 	if (IS_ERR(text))
 		return PTR_ERR(text);
-	bytes = kmalloc(HM_TX_MAX, GFP_KERNEL);
-	if (!bytes) {
+	t = hm_txn_alloc(GFP_KERNEL);
+	if (!t) {
 		ret = -ENOMEM;
 		goto out;
 	}
@@ -231,28 +549,31 @@ static ssize_t hm_tx_write(struct file *file, const char __user *ubuf,
 			i++;
 			continue;
 		}
-		if (n == HM_TX_MAX || hex2bin(&bytes[n], &text[i], 1)) {
+		if (n == HM_TX_MAX || hex2bin(&t->req[n], &text[i], 1)) {
 			ret = -EINVAL;
 			goto out;
 		}
 		n++;
 		i += 2;
 	}
-
-	while (done < n) {
-		ret = hm_bus_write(bus, bytes + done, n - done);
-		if (ret < 0)
-			goto out;
-		if (ret == 0) {
-			/* tty buffer full: the monitor is not a flow controller */
-			ret = -EAGAIN;
-			goto out;
-		}
-		done += ret;
+	if (!n) {
+		ret = -EINVAL;
+		goto out;
 	}
-	ret = len;
+
+	/* raw bytes, no reply expected, queued with the meters' requests */
+	t->req_len = n;
+	t->expect = HM_EXPECT_NONE;
+	t->tries = 1;
+	ret = hm_engine_submit(&bus->engine, t);
+	if (!ret)
+		ret = hm_txn_wait(t);
+	if (!ret)
+		ret = t->result;
+	if (!ret)
+		ret = len;
 out:
-	kfree(bytes);
+	hm_txn_put(t);
 	kfree(text);
 	return ret;
 }
@@ -293,8 +614,16 @@ struct hm_bus *hm_bus_create(struct tty_struct *tty)
 	}
 	bus->id = ret;
 	bus->tty = tty;
+	bus->protocol = HM_PROTO_CJT188;
 	spin_lock_init(&bus->lock);
-	mutex_init(&bus->tx_lock);
+	mutex_init(&bus->tx_mutex);
+	init_completion(&bus->tx_done);
+	INIT_WORK(&bus->tx_work, hm_tx_work_fn);
+	mutex_init(&bus->meters_lock);
+	INIT_LIST_HEAD(&bus->meters);
+	INIT_DELAYED_WORK(&bus->poll_work, hm_poll_work);
+	hm_scan_init(bus);
+	hm_engine_init(&bus->engine, &hm_tty_line_ops, tty_get_baud_rate(tty));
 
 	device_initialize(&bus->dev);
 	bus->dev.class = &hm_bus_class;
@@ -316,21 +645,51 @@ struct hm_bus *hm_bus_create(struct tty_struct *tty)
 }
 
 /**
- * hm_bus_destroy() - tear down a bus when its tty goes away
+ * hm_bus_kill() - the line is gone (hangup or close); idempotent
  * @bus: the bus
  *
- * Waits for debugfs users, detaches the tty and drops the device.
+ * Sleeping readers return -ENODEV, the meters are removed, nothing of the
+ * bus runs any more (timer, works) and the tty is forgotten.
  */
-void hm_bus_destroy(struct hm_bus *bus)
+void hm_bus_kill(struct hm_bus *bus)
 {
-	debugfs_remove_recursive(bus->debugfs);
+	struct hm_meter *m, *tmp;
+	LIST_HEAD(gone);
 
-	mutex_lock(&bus->tx_lock);
+	mutex_lock(&bus->meters_lock);
+	if (bus->dead) {
+		mutex_unlock(&bus->meters_lock);
+		return;
+	}
+	WRITE_ONCE(bus->dead, true);
+	mutex_unlock(&bus->meters_lock);
+
+	hm_engine_kill(&bus->engine);
+	cancel_work_sync(&bus->scan_work);
+	cancel_delayed_work_sync(&bus->poll_work);
+	cancel_work_sync(&bus->tx_work);
+	debugfs_remove_recursive(bus->debugfs);
+	bus->debugfs = NULL;
+
+	mutex_lock(&bus->meters_lock);
+	list_splice_init(&bus->meters, &gone);
+	mutex_unlock(&bus->meters_lock);
+	list_for_each_entry_safe(m, tmp, &gone, node) {
+		list_del_init(&m->node);
+		hm_meter_remove(m);
+	}
+
 	spin_lock_irq(&bus->lock);
 	bus->tty = NULL;
 	spin_unlock_irq(&bus->lock);
-	mutex_unlock(&bus->tx_lock);
+}
 
+/**
+ * hm_bus_destroy() - unregister a killed bus and drop it
+ * @bus: the bus
+ */
+void hm_bus_destroy(struct hm_bus *bus)
+{
 	device_del(&bus->dev);
 	put_device(&bus->dev);
 }
@@ -342,6 +701,11 @@ int hm_bus_class_init(void)
 	ret = class_register(&hm_bus_class);
 	if (ret)
 		return ret;
+	ret = hm_meter_class_init();
+	if (ret) {
+		class_unregister(&hm_bus_class);
+		return ret;
+	}
 	hm_debugfs_root = debugfs_create_dir("heatmeter", NULL);
 	return 0;
 }
@@ -349,6 +713,7 @@ int hm_bus_class_init(void)
 void hm_bus_class_exit(void)
 {
 	debugfs_remove_recursive(hm_debugfs_root);
+	hm_meter_class_exit();
 	class_unregister(&hm_bus_class);
 	ida_destroy(&hm_bus_ida);
 }

@@ -5,11 +5,17 @@
 #ifndef _HEATMETER_H
 #define _HEATMETER_H
 
+#include <linux/completion.h>
 #include <linux/device.h>
 #include <linux/mutex.h>
 #include <linux/spinlock.h>
 #include <linux/tty.h>
 #include <linux/types.h>
+#include <linux/workqueue.h>
+
+#include "engine.h"
+#include "profile.h"
+#include "reading.h"
 
 /*
  * tty_ldisc_ops::receive_buf took (const char *fp, int count) until 6.6 and
@@ -23,63 +29,210 @@
 #define hm_count_t	int
 #endif
 
+/* class dev_uevent() took a const struct device * from 6.3 */
+#ifdef HM_UEVENT_CONST
+#define hm_uevent_dev_t	const struct device
+#else
+#define hm_uevent_dev_t	struct device
+#endif
+
 #define HM_MON_SIZE	4096	/* bytes kept by the debugfs line monitor */
+#define HM_TX_BUF	HM_WAKE_MAX
 
 /**
- * enum hm_bus_stat - line statistics of one bus (stats/ in sysfs)
- * @HM_STAT_RX_BYTES: bytes received
- * @HM_STAT_TX_BYTES: bytes handed to the tty driver
- * @HM_STAT_PARITY_ERRORS: bytes received with TTY_PARITY
- * @HM_STAT_FRAMING_ERRORS: bytes received with TTY_FRAME
- * @HM_STAT_OVERRUNS: bytes received with TTY_OVERRUN
- * @HM_STAT_BREAKS: breaks received (TTY_BREAK)
- * @HM_BUS_NSTATS: number of statistics
+ * enum hm_scan_state - state of a bus's discovery
+ * @HM_SCAN_IDLE: never scanned
+ * @HM_SCAN_RUNNING: in progress
+ * @HM_SCAN_DONE: finished
  */
-enum hm_bus_stat {
-	HM_STAT_RX_BYTES,
-	HM_STAT_TX_BYTES,
-	HM_STAT_PARITY_ERRORS,
-	HM_STAT_FRAMING_ERRORS,
-	HM_STAT_OVERRUNS,
-	HM_STAT_BREAKS,
-	HM_BUS_NSTATS
+enum hm_scan_state {
+	HM_SCAN_IDLE = 0,
+	HM_SCAN_RUNNING,
+	HM_SCAN_DONE,
+};
+
+/**
+ * struct hm_scan - one discovery request and its progress
+ * @state: enum hm_scan_state
+ * @protocol: enum hm_protocol
+ * @from: first M-Bus primary address
+ * @to: last M-Bus primary address
+ * @addr: CJ/T 188 address (A0..A6 on the wire)
+ * @has_addr: @addr was given (else broadcast)
+ * @done: probes finished
+ * @total: probes to make
+ * @found: meters found
+ * @collisions: garbled replies (several meters answering)
+ * @err: 0, or why the scan stopped
+ */
+struct hm_scan {
+	u8 state;
+	u8 protocol;
+	u8 from;
+	u8 to;
+	u8 addr[7];
+	bool has_addr;
+	u32 done;
+	u32 total;
+	u32 found;
+	u32 collisions;
+	int err;
 };
 
 /**
  * struct hm_bus - one attached tty
  * @dev: the bus device, class heatmeter_bus
- * @tty: the tty; NULL once the line is gone
  * @id: instance number (hmbusN)
- * @lock: protects @stats, @tty and the monitor ring
- * @tx_lock: serialises writers of the line
- * @stats: line statistics
+ * @lock: protects @tty, the tx state, @scan, @protocol and the monitor
+ * @tty: the tty; NULL once the line is gone
+ * @engine: transaction engine
+ * @tx_mutex: one writer of the tty at a time (send and tx_work)
+ * @txbuf: bytes of the current send
+ * @tx_len: bytes in @txbuf
+ * @tx_pos: bytes of @txbuf the tty has taken
+ * @tx_active: a send is in progress
+ * @tx_done: completed when the tty has taken all of @txbuf
+ * @tx_work: continues a send from write_wakeup
+ * @meters_lock: protects @meters and @dead
+ * @meters: meters on this bus
+ * @dead: the line is gone; no new meters
+ * @scan: discovery state
+ * @scan_work: runs a scan
+ * @poll_work: periodic reads (@poll_ms)
+ * @poll_ms: poll interval, 0 = on demand
+ * @protocol: default protocol of scans (enum hm_protocol)
  * @mon: ring of the most recently received bytes (debugfs)
  * @mon_head: total bytes ever put into @mon
  * @debugfs: the bus's debugfs directory
  */
 struct hm_bus {
 	struct device dev;
-	struct tty_struct *tty;
 	int id;
-	spinlock_t lock;		/* stats, tty, monitor ring */
-	struct mutex tx_lock;		/* one writer on the line */
-	u64 stats[HM_BUS_NSTATS];
+	spinlock_t lock;		/* see above */
+	struct tty_struct *tty;
+	struct hm_engine engine;
+	struct mutex tx_mutex;		/* one tty writer */
+	u8 txbuf[HM_TX_BUF];
+	size_t tx_len;
+	size_t tx_pos;
+	bool tx_active;
+	struct completion tx_done;
+	struct work_struct tx_work;
+	struct mutex meters_lock;	/* @meters, @dead */
+	struct list_head meters;
+	bool dead;
+	struct hm_scan scan;
+	struct work_struct scan_work;
+	struct delayed_work poll_work;
+	u32 poll_ms;
+	u8 protocol;
 	u8 mon[HM_MON_SIZE];
 	u64 mon_head;
 	struct dentry *debugfs;
 };
 
-extern struct class hm_bus_class;
+/**
+ * struct hm_meter - one meter on a bus
+ * @dev: the meter device, class heatmeter, parent = its bus
+ * @bus: the bus (a reference is held)
+ * @node: entry in @bus->meters
+ * @id: instance number (heatmeterN)
+ * @protocol: enum hm_protocol
+ * @address: CJ/T 188: 14 hex digits A6..A0; M-Bus: decimal primary address
+ * @addr_wire: CJ/T 188 address as sent (A0..A6)
+ * @primary: M-Bus primary address
+ * @profile: profile named by the user, or NULL (auto / generic M-Bus)
+ * @matched: profile auto-selected from the last reply (CJ/T 188)
+ * @lock: protects the fields below
+ * @dead: removed; readers get -ENODEV
+ * @wait: readers sleeping for a read
+ * @inflight: the read on its way (shared by all readers)
+ * @fcb: M-Bus frame count bit of the next REQ_UD2
+ * @need_reset: M-Bus: send SND_NKE before the next read
+ * @have: a read has completed
+ * @err: result of the newest read (0 or -errno)
+ * @when: CLOCK_MONOTONIC of the newest read's completion
+ * @rd: the newest good reading (valid when @err is 0)
+ * @times: timestamps of the newest read
+ * @ok_real: CLOCK_REALTIME of the newest good reading (0 = none)
+ * @max_age_ms: cache lifetime
+ * @highres: reads use the profile's high-resolution (test-mode) command
+ * @requests: reads made
+ * @timeouts: reads the meter did not answer
+ * @errors: reads that failed otherwise
+ * @id_lock: protects @ident (read by dev_uevent)
+ * @ident: who the meter says it is
+ */
+struct hm_meter {
+	struct device dev;
+	struct hm_bus *bus;
+	struct list_head node;
+	int id;
+	u8 protocol;
+	char address[16];
+	u8 addr_wire[7];
+	u8 primary;
+	const struct hm_profile *profile;
+	const struct hm_profile *matched;
+	struct mutex lock;		/* see above */
+	bool dead;
+	wait_queue_head_t wait;
+	struct hm_txn *inflight;
+	bool fcb;
+	bool need_reset;
+	bool have;
+	int err;
+	ktime_t when;
+	struct hm_reading rd;
+	struct hm_txn_times times;
+	ktime_t ok_real;
+	u32 max_age_ms;
+	bool highres;
+	u64 requests;
+	u64 timeouts;
+	u64 errors;
+	spinlock_t id_lock;		/* @ident */
+	struct hm_identity ident;
+};
 
+extern struct class hm_bus_class;
+extern struct class hm_meter_class;
+
+/* bus.c */
 struct hm_bus *hm_bus_create(struct tty_struct *tty);
+void hm_bus_kill(struct hm_bus *bus);
 void hm_bus_destroy(struct hm_bus *bus);
 void hm_bus_receive(struct hm_bus *bus, const u8 *cp, const hm_flag_t *fp,
 		    size_t count);
-ssize_t hm_bus_write(struct hm_bus *bus, const u8 *buf, size_t len);
 int hm_bus_class_init(void);
 void hm_bus_class_exit(void);
 
+/* ldisc.c */
+extern const struct hm_line_ops hm_tty_line_ops;
+void hm_ldisc_abort_tx(struct hm_bus *bus);
+void hm_tx_work_fn(struct work_struct *work);
 int hm_ldisc_init(void);
 void hm_ldisc_exit(void);
+
+/* meter.c */
+struct hm_meter *hm_meter_create(struct hm_bus *bus, u8 protocol,
+				 const u8 *addr_wire, u8 primary,
+				 const struct hm_profile *profile,
+				 const struct hm_identity *ident);
+struct hm_meter *hm_meter_find(struct hm_bus *bus, u8 protocol,
+			       const u8 *addr_wire, u8 primary);
+void hm_meter_remove(struct hm_meter *m);
+void hm_meter_refresh(struct hm_meter *m);
+int hm_meter_parse(const char *buf, u8 *protocol, u8 *addr_wire, u8 *primary,
+		   const struct hm_profile **profile);
+int hm_meter_class_init(void);
+void hm_meter_class_exit(void);
+int hm_errno(int lib_err);
+int hm_cjt188_addr_parse(const char *s, u8 *wire);
+
+/* scan.c */
+void hm_scan_init(struct hm_bus *bus);
+int hm_scan_start(struct hm_bus *bus, const char *buf);
+ssize_t hm_scan_status(struct hm_bus *bus, char *buf);
 
 #endif /* _HEATMETER_H */

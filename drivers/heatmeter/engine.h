@@ -1,0 +1,251 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * heatmeter: the bus transaction engine.
+ *
+ * One engine per line. Transactions (request bytes, the kind of reply
+ * expected, a completion callback) wait in a queue; exactly one is on the
+ * wire at a time. The engine sends the profile's wake-up sequence (with a
+ * temporary baud rate switch), the request, and then waits for the reply
+ * under hrtimer-based response and inter-byte timeouts derived from the
+ * baud rate, retrying failed tries and keeping the line idle between
+ * frames. Received bytes go through lib/'s framer; the request's own echo
+ * can be stripped.
+ *
+ * The engine knows nothing about ttys: the line is reached through a small
+ * ops table (send, set_baud, abort), so the KUnit suite drives it against a
+ * fake line (tests/kunit/hm_bus_test.c).
+ */
+#ifndef _HEATMETER_ENGINE_H
+#define _HEATMETER_ENGINE_H
+
+#include <linux/hrtimer.h>
+#include <linux/kref.h>
+#include <linux/ktime.h>
+#include <linux/list.h>
+#include <linux/spinlock.h>
+#include <linux/types.h>
+#include <linux/wait.h>
+#include <linux/workqueue.h>
+
+#include "frame.h"
+
+#define HM_TXN_REQ_MAX		272	/* request bytes (M-Bus long frame + FE) */
+#define HM_WAKE_MAX		1024	/* wake-up bytes sent per try */
+
+#define HM_DEFAULT_TRIES	3
+#define HM_MAX_TRIES		10
+#define HM_LINE_IDLE_MS		30	/* CJ/T 188: line idle between frames */
+#define HM_CJT188_TR_MS		500	/* CJ/T 188: Tr = 500 ms + 30 Tbyte */
+#define HM_MBUS_SLACK_MS	200	/* M-Bus: adapter and meter slack */
+#define HM_GAP_SLACK_MS		100	/* inter-byte timeout slack (adapters) */
+
+/* what a transaction waits for */
+enum hm_expect {
+	HM_EXPECT_NONE = 0,	/* nothing: done when the request is sent */
+	HM_EXPECT_CJT188,	/* a CJ/T 188 reply (direction bit set) */
+	HM_EXPECT_MBUS_ACK,	/* E5 */
+	HM_EXPECT_MBUS_RSP,	/* RSP_UD long frame */
+	HM_EXPECT_MBUS_ANY,	/* E5 or RSP_UD */
+};
+
+/* transaction flags */
+#define HM_TXN_PROBE	0x01	/* scan probe: a bad reply is a collision */
+
+/**
+ * struct hm_txn_times - timestamps of one transaction
+ * @queued: CLOCK_MONOTONIC when submitted
+ * @sent: CLOCK_MONOTONIC when the last request byte was handed to the
+ *        UART and drained (of the last try)
+ * @first_rx: CLOCK_MONOTONIC of the first reply byte (0 = none)
+ * @frame: CLOCK_MONOTONIC when the reply frame was complete (0 = none)
+ * @done: CLOCK_MONOTONIC of completion
+ * @done_real: CLOCK_REALTIME of completion
+ */
+struct hm_txn_times {
+	ktime_t queued;
+	ktime_t sent;
+	ktime_t first_rx;
+	ktime_t frame;
+	ktime_t done;
+	ktime_t done_real;
+};
+
+struct hm_txn;
+typedef void (*hm_txn_complete_t)(struct hm_txn *t);
+
+/**
+ * struct hm_txn - one request/reply exchange
+ * @ref: reference count (hm_txn_get()/hm_txn_put())
+ * @node: queue entry (engine)
+ * @req: request bytes as sent (preamble included)
+ * @req_len: number of request bytes
+ * @expect: enum hm_expect
+ * @flags: HM_TXN_*
+ * @match: reply address that must match (CJ/T 188: A0..A6; M-Bus: A)
+ * @match_len: bytes in @match (0 = any address)
+ * @tries: number of tries (0 = the bus setting)
+ * @timeout_ms: response timeout (0 = the bus setting / automatic)
+ * @wake_baud: baud rate of the wake-up sequence (0 = line speed)
+ * @wake_byte: first wake-up byte
+ * @wake_count: number of @wake_byte (0 = no wake-up)
+ * @wake2_byte: second wake-up byte
+ * @wake2_count: number of @wake2_byte
+ * @wake_pause_ms: pause after the wake-up
+ * @complete: called once in process context when the transaction ends
+ * @priv: owner's data
+ * @owner: owner's tag (hm_engine_cancel_owner())
+ * @result: 0, -ETIMEDOUT (silence), -EIO (corrupt reply), -ENODEV (line
+ *          gone), -ECANCELED, or an error of the line
+ * @lib_err: HM_E* of the last bad frame (0 = none)
+ * @tries_used: tries made
+ * @reply: the reply frame (from its start byte to 16)
+ * @reply_len: its length
+ * @reply_type: enum hm_frame_type of @reply
+ * @t: timestamps
+ * @done: set when complete (then @result and @reply are final)
+ * @wait: woken when @done is set
+ * @echo_pos: engine: request bytes matched as echo in this try
+ * @junk: engine: garbage or a bad frame arrived in this try
+ * @final: engine: the line failed, no retry
+ */
+struct hm_txn {
+	struct kref ref;
+	struct list_head node;
+	u8 req[HM_TXN_REQ_MAX];
+	u16 req_len;
+	u8 expect;
+	u8 flags;
+	u8 match[7];
+	u8 match_len;
+	u8 tries;
+	u32 timeout_ms;
+	u32 wake_baud;
+	u8 wake_byte;
+	u8 wake2_byte;
+	u16 wake_count;
+	u16 wake2_count;
+	u16 wake_pause_ms;
+	hm_txn_complete_t complete;
+	void *priv;
+	const void *owner;
+	int result;
+	int lib_err;
+	u8 tries_used;
+	u8 reply[HM_FRAME_MAX];
+	u16 reply_len;
+	u8 reply_type;
+	struct hm_txn_times t;
+	bool done;
+	wait_queue_head_t wait;
+	u16 echo_pos;
+	bool junk;
+	bool final;
+};
+
+struct hm_engine;
+
+/**
+ * struct hm_line_ops - how the engine reaches the line
+ * @send: hand @len bytes to the line and wait until they have left it;
+ *        process context, may sleep; 0 or -errno
+ * @set_baud: change the line speed (wake-up sequences); process context
+ * @abort: wake a @send sleeping on the line (the engine is being killed)
+ */
+struct hm_line_ops {
+	int (*send)(struct hm_engine *e, const u8 *buf, size_t len);
+	int (*set_baud)(struct hm_engine *e, u32 baud);
+	void (*abort)(struct hm_engine *e);
+};
+
+/* engine statistics (the framer counts the rest) */
+enum hm_eng_stat {
+	HM_ES_RX_BYTES,
+	HM_ES_TX_BYTES,
+	HM_ES_TRANSACTIONS,
+	HM_ES_TIMEOUTS,
+	HM_ES_RETRIES,
+	HM_ES_COLLISIONS,
+	HM_ES_ECHOES,
+	HM_ES_UNSOLICITED,
+	HM_ES_BAD_REPLIES,
+	HM_ES_COUNT
+};
+
+enum hm_eng_state {
+	HM_ENG_IDLE = 0,	/* nothing on the wire */
+	HM_ENG_SEND,		/* work is sending the current request */
+	HM_ENG_WAIT,		/* waiting for the reply */
+	HM_ENG_DONE,		/* current try ended; work decides */
+};
+
+/**
+ * struct hm_engine - transaction engine of one line
+ * @ops: the line
+ * @lock: protects everything below except @wakebuf
+ * @queue: transactions waiting
+ * @cur: the transaction on the wire (or just finished)
+ * @state: enum hm_eng_state
+ * @dead: killed; nothing is accepted any more
+ * @in_wakeup: a wake-up baud switch is in progress (ignore the line speed)
+ * @framer: lib/ framer
+ * @work: the engine's process-context step
+ * @timer: response, inter-byte and line-idle deadlines
+ * @idle_until: no request before this instant
+ * @last_rx: when the last byte came in
+ * @baud: line speed in baud
+ * @timeout_ms: response timeout override (0 = from the baud rate)
+ * @tries: tries per transaction
+ * @idle_ms: line idle between frames
+ * @echo: strip the request's echo
+ * @stats: enum hm_eng_stat counters
+ * @wakebuf: wake-up bytes (used by the work only)
+ */
+struct hm_engine {
+	const struct hm_line_ops *ops;
+	spinlock_t lock;		/* see above */
+	struct list_head queue;
+	struct hm_txn *cur;
+	u8 state;
+	bool dead;
+	bool in_wakeup;
+	struct hm_framer framer;
+	struct work_struct work;
+	struct hrtimer timer;
+	ktime_t idle_until;
+	ktime_t last_rx;
+	u32 baud;
+	u32 timeout_ms;
+	u32 tries;
+	u32 idle_ms;
+	bool echo;
+	u64 stats[HM_ES_COUNT];
+	u8 wakebuf[HM_WAKE_MAX];
+};
+
+/**
+ * struct hm_engine_stats - a consistent copy of all counters
+ * @eng: engine counters
+ * @fr: framer counters
+ */
+struct hm_engine_stats {
+	u64 eng[HM_ES_COUNT];
+	struct hm_framer_stats fr;
+};
+
+void hm_engine_init(struct hm_engine *e, const struct hm_line_ops *ops,
+		    u32 baud);
+void hm_engine_kill(struct hm_engine *e);
+int hm_engine_submit(struct hm_engine *e, struct hm_txn *t);
+int hm_engine_cancel(struct hm_engine *e, struct hm_txn *t);
+void hm_engine_receive(struct hm_engine *e, const u8 *data, const u8 *flags,
+		       size_t len);
+void hm_engine_set_baud(struct hm_engine *e, u32 baud);
+void hm_engine_get_stats(struct hm_engine *e, struct hm_engine_stats *st);
+u32 hm_engine_timeout_ms(struct hm_engine *e, u8 expect);
+
+struct hm_txn *hm_txn_alloc(gfp_t gfp);
+void hm_txn_get(struct hm_txn *t);
+void hm_txn_put(struct hm_txn *t);
+int hm_txn_wait(struct hm_txn *t);
+
+#endif /* _HEATMETER_ENGINE_H */

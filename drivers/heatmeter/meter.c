@@ -1,0 +1,1036 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * heatmeter: one device per meter (class heatmeter, parent = its bus).
+ *
+ * Reading a quantity returns the newest reading if it is younger than
+ * max_age_ms; otherwise the reader queues one read on the bus and sleeps
+ * until it completes. Readers arriving while a read is on its way share
+ * it, so `cat` of several attributes costs one bus transaction. The outcome
+ * of the newest read is what every attribute reports: its value, or its
+ * error (-ETIMEDOUT silence, -EIO corrupt reply, -EREMOTEIO the meter
+ * answered with an error, -ENODEV the line is gone). A quantity the meter
+ * does not report is -ENODATA. No value outlives max_age_ms.
+ */
+#include <linux/ctype.h>
+#include <linux/idr.h>
+#include <linux/kernel.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+
+#include "heatmeter.h"
+#include "cjt188.h"
+#include "hm_err.h"
+#include "mbus.h"
+
+#define HM_MAX_AGE_DEFAULT	1000
+#define HM_MAX_AGE_MAX		86400000
+
+static DEFINE_IDA(hm_meter_ida);
+
+static struct hm_meter *to_hm_meter(struct device *dev)
+{
+	return container_of(dev, struct hm_meter, dev);
+}
+
+/**
+ * hm_errno() - errno for a lib/ error
+ * @lib_err: negative HM_E* (or 0)
+ *
+ * Return: 0, -EREMOTEIO (the meter reported an error), -EBUSY, -EPROTO
+ * (a valid frame the driver cannot decode) or -EIO (corrupt).
+ */
+int hm_errno(int lib_err)
+{
+	switch (-lib_err) {
+	case HM_OK:
+		return 0;
+	case HM_EMETERERR:
+	case HM_EALARM:
+		return -EREMOTEIO;
+	case HM_EBUSY:
+		return -EBUSY;
+	case HM_EUNSUPPORTED:
+	case HM_ENOENT:
+	case HM_EPROTO:
+	case HM_EUNIT:
+		return -EPROTO;
+	default:
+		return -EIO;
+	}
+}
+
+/**
+ * hm_cjt188_addr_parse() - 14 hex digits A6..A0 to the wire order A0..A6
+ * @s: text (exactly 14 hex digits)
+ * @wire: output, 7 bytes
+ *
+ * Return: 0 or -EINVAL.
+ */
+int hm_cjt188_addr_parse(const char *s, u8 *wire)
+{
+	int i;
+
+	if (strlen(s) != 14)
+		return -EINVAL;
+	for (i = 0; i < 7; i++)
+		if (hex2bin(&wire[6 - i], s + 2 * i, 1))
+			return -EINVAL;
+	return 0;
+}
+
+static void hm_addr_text(u8 protocol, const u8 *wire, u8 primary, char *out)
+{
+	int i;
+
+	if (protocol == HM_PROTO_MBUS) {
+		snprintf(out, 16, "%u", primary);
+		return;
+	}
+	for (i = 0; i < 7; i++)
+		snprintf(out + 2 * i, 3, "%02X", wire[6 - i]);
+}
+
+/**
+ * hm_meter_parse() - "cjt188 ADDR [profile]" or "mbus PRIMARY [profile]"
+ * @buf: the text written to new_meter / delete_meter
+ * @protocol: enum hm_protocol
+ * @addr_wire: CJ/T 188 address, wire order
+ * @primary: M-Bus primary address
+ * @profile: the named profile, or NULL (auto / generic)
+ *
+ * Return: 0 or -EINVAL.
+ */
+int hm_meter_parse(const char *buf, u8 *protocol, u8 *addr_wire, u8 *primary,
+		   const struct hm_profile **profile)
+{
+	char proto[16], addr[24], prof[32] = "";
+	int n;
+
+	n = sscanf(buf, "%15s %23s %31s", proto, addr, prof);
+	if (n < 2)
+		return -EINVAL;
+	memset(addr_wire, 0, 7);
+	*primary = 0;
+	*profile = NULL;
+	if (!strcmp(proto, "cjt188")) {
+		*protocol = HM_PROTO_CJT188;
+		if (hm_cjt188_addr_parse(addr, addr_wire))
+			return -EINVAL;
+	} else if (!strcmp(proto, "mbus")) {
+		*protocol = HM_PROTO_MBUS;
+		if (kstrtou8(addr, 10, primary) || *primary > 250)
+			return -EINVAL;
+	} else {
+		return -EINVAL;
+	}
+	if (n < 3 || !strcmp(prof, "auto") ||
+	    (*protocol == HM_PROTO_MBUS && !strcmp(prof, "mbus")))
+		return 0;
+	*profile = hm_profile_find(prof);
+	if (!*profile || (*profile)->protocol != *protocol)
+		return -EINVAL;
+	return 0;
+}
+
+/* with bus->meters_lock held */
+struct hm_meter *hm_meter_find(struct hm_bus *bus, u8 protocol,
+			       const u8 *addr_wire, u8 primary)
+{
+	struct hm_meter *m;
+
+	list_for_each_entry(m, &bus->meters, node) {
+		if (m->protocol != protocol)
+			continue;
+		if (protocol == HM_PROTO_MBUS ? m->primary == primary :
+		    !memcmp(m->addr_wire, addr_wire, 7))
+			return m;
+	}
+	return NULL;
+}
+
+/* the wake-up sequence of a profile onto a transaction */
+static void hm_txn_wake(struct hm_txn *t, const struct hm_profile *prof)
+{
+	if (!prof || !prof->wire.wake_count)
+		return;
+	t->wake_baud = prof->wire.wake_baud;
+	t->wake_byte = prof->wire.wake_byte;
+	t->wake_count = prof->wire.wake_count;
+	t->wake2_byte = prof->wire.wake2_byte;
+	t->wake2_count = prof->wire.wake2_count;
+	t->wake_pause_ms = prof->wire.wake_pause_ms;
+}
+
+/*
+ * Build a profile command for @m. @reply: the command is a read (expects
+ * the meter's data), else a state command (E5 if the profile says so, else
+ * nothing comes back).
+ */
+static int hm_meter_build(struct hm_meter *m, struct hm_txn *t,
+			  const struct hm_profile *prof,
+			  const struct hm_cmd *cmd, bool reply)
+{
+	int len;
+
+	switch (cmd->proto) {
+	case HM_PROTO_CJT188:
+		len = hm_cjt188_build_cmd(t->req, sizeof(t->req), prof, cmd,
+					  m->addr_wire);
+		if (cmd->flags & HM_CMD_NO_REPLY || !reply) {
+			t->expect = HM_EXPECT_NONE;
+		} else {
+			t->expect = HM_EXPECT_CJT188;
+			memcpy(t->match, m->addr_wire, 7);
+			t->match_len = 7;
+		}
+		break;
+	case HM_PROTO_MBUS:
+		if (m->protocol == HM_PROTO_MBUS && cmd->ctrl == HM_MBUS_C_REQ_UD2) {
+			m->fcb = !m->fcb;
+			len = hm_mbus_build_req_ud2(t->req, sizeof(t->req),
+						    m->primary, m->fcb);
+		} else {
+			len = hm_mbus_build_cmd(t->req, sizeof(t->req), cmd,
+						m->protocol == HM_PROTO_MBUS ?
+						m->primary : HM_MBUS_ADDR_BCAST_REPLY);
+		}
+		if (cmd->flags & HM_CMD_NO_REPLY)
+			t->expect = HM_EXPECT_NONE;
+		else if (cmd->flags & HM_CMD_ACK_E5)
+			t->expect = HM_EXPECT_MBUS_ACK;
+		else
+			t->expect = reply ? HM_EXPECT_MBUS_RSP : HM_EXPECT_MBUS_ANY;
+		if (t->expect == HM_EXPECT_MBUS_RSP && m->protocol == HM_PROTO_MBUS) {
+			t->match[0] = m->primary;
+			t->match_len = 1;
+		}
+		break;
+	default:
+		return -EOPNOTSUPP;
+	}
+	if (len < 0)
+		return len == -HM_ENOTSUPP ? -EOPNOTSUPP : -EINVAL;
+	t->req_len = len;
+	return 0;
+}
+
+/* generic M-Bus read (no profile): REQ_UD2 */
+static const struct hm_cmd hm_mbus_read_cmd = {
+	.proto = HM_PROTO_MBUS,
+	.ctrl = HM_MBUS_C_REQ_UD2,
+};
+
+static const struct hm_cmd hm_mbus_nke_cmd = {
+	.proto = HM_PROTO_MBUS,
+	.ctrl = HM_MBUS_C_SND_NKE,
+	.flags = HM_CMD_ACK_E5,
+};
+
+static void hm_meter_aux_done(struct hm_txn *t)
+{
+	put_device(&((struct hm_meter *)t->priv)->dev);
+}
+
+static void hm_meter_read_done(struct hm_txn *t);
+
+static int hm_meter_submit(struct hm_meter *m, struct hm_txn *t,
+			   hm_txn_complete_t done)
+{
+	int ret;
+
+	t->priv = m;
+	t->owner = m;
+	t->complete = done;
+	get_device(&m->dev);
+	ret = hm_engine_submit(&m->bus->engine, t);
+	if (ret)
+		put_device(&m->dev);
+	return ret;
+}
+
+/* queue an auxiliary command (test mode, link reset); m->lock held */
+static int hm_meter_aux(struct hm_meter *m, const struct hm_profile *prof,
+			const struct hm_cmd *cmd, bool *wake)
+{
+	struct hm_txn *t = hm_txn_alloc(GFP_KERNEL);
+	int ret;
+
+	if (!t)
+		return -ENOMEM;
+	ret = hm_meter_build(m, t, prof, cmd, false);
+	if (!ret) {
+		if (*wake)
+			hm_txn_wake(t, prof);
+		*wake = false;
+		t->tries = 1;
+		ret = hm_meter_submit(m, t, hm_meter_aux_done);
+	}
+	hm_txn_put(t);
+	return ret;
+}
+
+/* queue a read and make it the one in flight; m->lock held */
+static int hm_meter_start_read(struct hm_meter *m)
+{
+	const struct hm_profile *prof = m->profile;
+	const struct hm_cmd *cmd;
+	struct hm_txn *t;
+	bool wake = true;
+	int ret;
+
+	if (m->protocol == HM_PROTO_CJT188) {
+		if (!prof)
+			prof = hm_profile_default();
+		cmd = &prof->read;
+	} else {
+		cmd = prof ? &prof->read : &hm_mbus_read_cmd;
+	}
+	if (m->highres) {
+		if (!prof || prof->read_highres.proto == HM_PROTO_NONE)
+			return -EOPNOTSUPP;
+		cmd = &prof->read_highres;
+	}
+
+	if (m->protocol == HM_PROTO_MBUS && m->need_reset) {
+		/* SND_NKE: the meter's FCB state starts over */
+		ret = hm_meter_aux(m, prof, &hm_mbus_nke_cmd, &wake);
+		if (ret)
+			return ret;
+		m->need_reset = false;
+		m->fcb = false;
+	}
+	if (m->highres && prof->test_enter.proto != HM_PROTO_NONE) {
+		ret = hm_meter_aux(m, prof, &prof->test_enter, &wake);
+		if (ret)
+			return ret;
+	}
+
+	t = hm_txn_alloc(GFP_KERNEL);
+	if (!t)
+		return -ENOMEM;
+	ret = hm_meter_build(m, t, prof, cmd, true);
+	if (!ret) {
+		if (wake)
+			hm_txn_wake(t, prof);
+		ret = hm_meter_submit(m, t, hm_meter_read_done);
+	}
+	if (ret) {
+		hm_txn_put(t);
+		return ret;
+	}
+	m->inflight = t;	/* the allocation's reference */
+	m->requests++;
+	return 0;
+}
+
+static void hm_ident_merge(struct hm_identity *dst,
+			   const struct hm_identity *src)
+{
+	if (src->id[0])
+		strscpy(dst->id, src->id, sizeof(dst->id));
+	if (src->manufacturer[0])
+		strscpy(dst->manufacturer, src->manufacturer,
+			sizeof(dst->manufacturer));
+	if (src->fabrication[0])
+		strscpy(dst->fabrication, src->fabrication,
+			sizeof(dst->fabrication));
+	if (src->protocol == HM_PROTO_CJT188) {
+		dst->meter_type = src->meter_type;
+	} else if (src->manufacturer[0]) {
+		/* M-Bus long header */
+		dst->medium = src->medium;
+		dst->version = src->version;
+		dst->access_no = src->access_no;
+		dst->mbus_status = src->mbus_status;
+	}
+}
+
+static void hm_meter_read_done(struct hm_txn *t)
+{
+	struct hm_meter *m = t->priv;
+	const struct hm_profile *prof;
+	struct hm_identity id, old;
+	struct hm_reading rd;
+	bool changed = false, mine;
+	int err = t->result;
+
+	mutex_lock(&m->lock);
+	prof = m->profile;
+	if (!err && m->protocol == HM_PROTO_CJT188) {
+		if (!prof) {
+			prof = hm_profile_match(t->reply, t->reply_len);
+			m->matched = prof;
+		}
+		err = hm_errno(hm_cjt188_decode(t->reply, t->reply_len, prof,
+						&id, &rd));
+	} else if (!err) {
+		err = hm_errno(hm_mbus_decode(t->reply, t->reply_len,
+					      m->highres && prof &&
+					      prof->mbus_subunit ?
+					      HM_MBUS_DF_SUBUNIT1 : 0,
+					      &id, &rd));
+	}
+	m->have = true;
+	m->err = err;
+	m->when = t->t.done;
+	m->times = t->t;
+	if (!err) {
+		m->rd = rd;
+		m->ok_real = t->t.done_real;
+		spin_lock_irq(&m->id_lock);
+		old = m->ident;
+		hm_ident_merge(&m->ident, &id);
+		changed = strcmp(old.id, m->ident.id) ||
+			  strcmp(old.manufacturer, m->ident.manufacturer);
+		spin_unlock_irq(&m->id_lock);
+	} else if (err == -ETIMEDOUT) {
+		m->timeouts++;
+	} else {
+		m->errors++;
+	}
+	if (err && m->protocol == HM_PROTO_MBUS)
+		m->need_reset = true;
+	mine = m->inflight == t;
+	if (mine)
+		m->inflight = NULL;
+	if (changed && !m->dead)
+		kobject_uevent(&m->dev.kobj, KOBJ_CHANGE);
+	mutex_unlock(&m->lock);
+	wake_up_all(&m->wait);
+	if (mine)
+		hm_txn_put(t);
+	put_device(&m->dev);
+}
+
+/**
+ * hm_meter_refresh() - start a read unless one is on its way (polling)
+ * @m: meter
+ */
+void hm_meter_refresh(struct hm_meter *m)
+{
+	mutex_lock(&m->lock);
+	if (!m->dead && !m->inflight)
+		hm_meter_start_read(m);
+	mutex_unlock(&m->lock);
+}
+
+/* the newest outcome, reading the meter if it is too old */
+struct hm_snap {
+	int err;
+	struct hm_reading rd;
+};
+
+static int hm_meter_fresh(struct hm_meter *m, struct hm_snap *s)
+{
+	struct hm_txn *t;
+	int ret;
+
+	mutex_lock(&m->lock);
+	if (m->dead) {
+		ret = -ENODEV;
+		goto unlock;
+	}
+	if (m->have && ktime_before(ktime_get(),
+				    ktime_add_ms(m->when, m->max_age_ms)))
+		goto copy;
+	if (!m->inflight) {
+		ret = hm_meter_start_read(m);
+		if (ret)
+			goto unlock;
+	}
+	t = m->inflight;
+	hm_txn_get(t);
+	mutex_unlock(&m->lock);
+
+	ret = wait_event_interruptible(m->wait, READ_ONCE(m->inflight) != t ||
+				       READ_ONCE(m->dead));
+	hm_txn_put(t);
+	if (ret)
+		return ret;
+
+	mutex_lock(&m->lock);
+	if (m->dead) {
+		ret = -ENODEV;
+		goto unlock;
+	}
+copy:
+	s->err = m->err;
+	s->rd = m->rd;
+	ret = 0;
+unlock:
+	mutex_unlock(&m->lock);
+	return ret;
+}
+
+/* quantities */
+struct hm_q_attr {
+	struct device_attribute attr;
+	unsigned int q;
+};
+
+static ssize_t hm_q_show(struct device *dev, struct device_attribute *attr,
+			 char *buf)
+{
+	struct hm_q_attr *qa = container_of(attr, struct hm_q_attr, attr);
+	struct hm_snap s;
+	int ret;
+
+	ret = hm_meter_fresh(to_hm_meter(dev), &s);
+	if (ret)
+		return ret;
+	if (s.err)
+		return s.err;
+	if (!(s.rd.valid & HM_QBIT(qa->q)))
+		return -ENODATA;
+	if (qa->q == HM_Q_METER_TIME) {
+		const struct hm_datetime *d = &s.rd.meter_time;
+
+		if (!d->has_time)
+			return sysfs_emit(buf, "%04u-%02u-%02u\n", d->year,
+					  d->month, d->day);
+		return sysfs_emit(buf, "%04u-%02u-%02uT%02u:%02u:%02u\n",
+				  d->year, d->month, d->day, d->hour,
+				  d->minute, d->second);
+	}
+	return sysfs_emit(buf, "%lld\n", s.rd.values[qa->q]);
+}
+
+#define HM_Q_ATTR(_name, _q)						\
+	static struct hm_q_attr hm_q_##_name = {			\
+		.attr = __ATTR(_name, 0444, hm_q_show, NULL),		\
+		.q = (_q),						\
+	}
+
+HM_Q_ATTR(energy, HM_Q_ENERGY);
+HM_Q_ATTR(cooling_energy, HM_Q_COOLING_ENERGY);
+HM_Q_ATTR(volume, HM_Q_VOLUME);
+HM_Q_ATTR(power, HM_Q_POWER);
+HM_Q_ATTR(flow, HM_Q_FLOW);
+HM_Q_ATTR(supply_temp, HM_Q_SUPPLY_TEMP);
+HM_Q_ATTR(return_temp, HM_Q_RETURN_TEMP);
+HM_Q_ATTR(temp_diff, HM_Q_TEMP_DIFF);
+HM_Q_ATTR(operating_time, HM_Q_OPERATING_TIME);
+HM_Q_ATTR(meter_time, HM_Q_METER_TIME);
+
+static ssize_t protocol_show(struct device *dev, struct device_attribute *attr,
+			     char *buf)
+{
+	return sysfs_emit(buf, "%s\n", to_hm_meter(dev)->protocol ==
+			  HM_PROTO_MBUS ? "mbus" : "cjt188");
+}
+static DEVICE_ATTR_RO(protocol);
+
+static ssize_t address_show(struct device *dev, struct device_attribute *attr,
+			    char *buf)
+{
+	return sysfs_emit(buf, "%s\n", to_hm_meter(dev)->address);
+}
+static DEVICE_ATTR_RO(address);
+
+enum hm_id_field { HM_ID_ID, HM_ID_MAN, HM_ID_VERSION, HM_ID_MEDIUM };
+
+/* CJ/T 188 meter type T as an EN 13757-3 medium */
+static u8 hm_cjt188_medium(u8 t)
+{
+	if (t >= 0x10 && t <= 0x19)
+		return 0x07;		/* water */
+	if (t == 0x21)
+		return 0x0a;		/* cooling */
+	if (t >= 0x20 && t <= 0x29)
+		return 0x04;		/* heat */
+	if (t >= 0x30 && t <= 0x39)
+		return 0x03;		/* gas */
+	return 0x00;			/* other */
+}
+
+/* an identity field, "" if not known (yet) */
+static void hm_ident_field(struct hm_meter *m, enum hm_id_field f, char *out,
+			   size_t size)
+{
+	struct hm_identity id;
+
+	spin_lock_irq(&m->id_lock);
+	id = m->ident;
+	spin_unlock_irq(&m->id_lock);
+	out[0] = '\0';
+	switch (f) {
+	case HM_ID_ID:
+		/* a CJ/T 188 meter is known by its address */
+		strscpy(out, id.id[0] ? id.id : m->protocol == HM_PROTO_CJT188 ?
+			m->address : "", size);
+		break;
+	case HM_ID_MAN:
+		if (id.manufacturer[0])
+			strscpy(out, id.manufacturer, size);
+		else if (m->protocol == HM_PROTO_CJT188)
+			/* A6 A5: the manufacturer code */
+			strscpy(out, m->address, min_t(size_t, size, 5));
+		break;
+	case HM_ID_VERSION:
+		if (m->protocol == HM_PROTO_MBUS && id.manufacturer[0])
+			snprintf(out, size, "%u", id.version);
+		break;
+	case HM_ID_MEDIUM:
+		if (m->protocol == HM_PROTO_MBUS && id.manufacturer[0])
+			strscpy(out, hm_medium_name(id.medium), size);
+		else if (m->protocol == HM_PROTO_CJT188 && id.meter_type)
+			strscpy(out, hm_medium_name(hm_cjt188_medium(id.meter_type)),
+				size);
+		break;
+	}
+}
+
+static ssize_t hm_ident_show(struct device *dev, enum hm_id_field f,
+			     char *buf)
+{
+	struct hm_meter *m = to_hm_meter(dev);
+	struct hm_snap s;
+	char val[32];
+	int ret;
+
+	if (!READ_ONCE(m->ok_real) &&
+	    !(f == HM_ID_VERSION && m->protocol == HM_PROTO_CJT188)) {
+		/* nothing heard from the meter yet: a read tells who it is */
+		ret = hm_meter_fresh(m, &s);
+		if (!ret)
+			ret = s.err;
+	} else {
+		ret = 0;
+	}
+	hm_ident_field(m, f, val, sizeof(val));
+	if (!val[0])
+		return ret ? ret : -ENODATA;
+	return sysfs_emit(buf, "%s\n", val);
+}
+
+static ssize_t id_show(struct device *dev, struct device_attribute *attr,
+		       char *buf)
+{
+	return hm_ident_show(dev, HM_ID_ID, buf);
+}
+static DEVICE_ATTR_RO(id);
+
+static ssize_t manufacturer_show(struct device *dev,
+				 struct device_attribute *attr, char *buf)
+{
+	return hm_ident_show(dev, HM_ID_MAN, buf);
+}
+static DEVICE_ATTR_RO(manufacturer);
+
+static ssize_t version_show(struct device *dev, struct device_attribute *attr,
+			    char *buf)
+{
+	return hm_ident_show(dev, HM_ID_VERSION, buf);
+}
+static DEVICE_ATTR_RO(version);
+
+static ssize_t medium_show(struct device *dev, struct device_attribute *attr,
+			   char *buf)
+{
+	return hm_ident_show(dev, HM_ID_MEDIUM, buf);
+}
+static DEVICE_ATTR_RO(medium);
+
+static ssize_t profile_show(struct device *dev, struct device_attribute *attr,
+			    char *buf)
+{
+	struct hm_meter *m = to_hm_meter(dev);
+	const char *name;
+
+	mutex_lock(&m->lock);
+	if (m->profile)
+		name = m->profile->name;
+	else if (m->protocol == HM_PROTO_MBUS)
+		name = "mbus";
+	else if (m->matched)
+		name = m->matched->name;
+	else
+		name = "auto";
+	mutex_unlock(&m->lock);
+	return sysfs_emit(buf, "%s\n", name);
+}
+
+static ssize_t profile_store(struct device *dev, struct device_attribute *attr,
+			     const char *buf, size_t count)
+{
+	struct hm_meter *m = to_hm_meter(dev);
+	const struct hm_profile *prof = NULL;
+	char name[32];
+
+	if (sscanf(buf, "%31s", name) != 1)
+		return -EINVAL;
+	if (strcmp(name, "auto") && strcmp(name, "mbus")) {
+		prof = hm_profile_find(name);
+		if (!prof || prof->protocol != m->protocol)
+			return -EINVAL;
+	} else if (!strcmp(name, "mbus") && m->protocol != HM_PROTO_MBUS) {
+		return -EINVAL;
+	}
+	mutex_lock(&m->lock);
+	if (m->profile != prof) {
+		m->profile = prof;
+		m->matched = NULL;
+		m->have = false;	/* decoded with another layout: forget */
+		if (!prof || prof->read_highres.proto == HM_PROTO_NONE)
+			m->highres = false;
+	}
+	mutex_unlock(&m->lock);
+	return count;
+}
+static DEVICE_ATTR_RW(profile);
+
+static ssize_t online_show(struct device *dev, struct device_attribute *attr,
+			   char *buf)
+{
+	struct hm_meter *m = to_hm_meter(dev);
+	int v;
+
+	mutex_lock(&m->lock);
+	v = m->have && !m->err;
+	mutex_unlock(&m->lock);
+	return sysfs_emit(buf, "%d\n", v);
+}
+static DEVICE_ATTR_RO(online);
+
+static ssize_t last_update_show(struct device *dev,
+				struct device_attribute *attr, char *buf)
+{
+	struct hm_meter *m = to_hm_meter(dev);
+	struct timespec64 ts;
+	ktime_t real;
+
+	mutex_lock(&m->lock);
+	real = m->ok_real;
+	mutex_unlock(&m->lock);
+	if (!real)
+		return -ENODATA;
+	ts = ktime_to_timespec64(real);
+	return sysfs_emit(buf, "%lld.%03ld\n", (long long)ts.tv_sec,
+			  ts.tv_nsec / NSEC_PER_MSEC);
+}
+static DEVICE_ATTR_RO(last_update);
+
+static ssize_t max_age_ms_show(struct device *dev,
+			       struct device_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%u\n", READ_ONCE(to_hm_meter(dev)->max_age_ms));
+}
+
+static ssize_t max_age_ms_store(struct device *dev,
+				struct device_attribute *attr,
+				const char *buf, size_t count)
+{
+	struct hm_meter *m = to_hm_meter(dev);
+	u32 v;
+	int ret;
+
+	ret = kstrtou32(buf, 0, &v);
+	if (ret)
+		return ret;
+	if (v > HM_MAX_AGE_MAX)
+		return -ERANGE;
+	mutex_lock(&m->lock);
+	m->max_age_ms = v;
+	mutex_unlock(&m->lock);
+	return count;
+}
+static DEVICE_ATTR_RW(max_age_ms);
+
+static ssize_t highres_show(struct device *dev, struct device_attribute *attr,
+			    char *buf)
+{
+	return sysfs_emit(buf, "%d\n", READ_ONCE(to_hm_meter(dev)->highres));
+}
+
+static ssize_t highres_store(struct device *dev, struct device_attribute *attr,
+			     const char *buf, size_t count)
+{
+	struct hm_meter *m = to_hm_meter(dev);
+	bool v;
+	int ret;
+
+	ret = kstrtobool(buf, &v);
+	if (ret)
+		return ret;
+	mutex_lock(&m->lock);
+	if (v && (!m->profile ||
+		  m->profile->read_highres.proto == HM_PROTO_NONE)) {
+		mutex_unlock(&m->lock);
+		return -EOPNOTSUPP;
+	}
+	if (m->highres != v) {
+		m->highres = v;
+		m->have = false;	/* other registers: forget the cache */
+	}
+	mutex_unlock(&m->lock);
+	return count;
+}
+static DEVICE_ATTR_RW(highres);
+
+static struct attribute *hm_meter_attrs[] = {
+	&dev_attr_protocol.attr,
+	&dev_attr_address.attr,
+	&dev_attr_id.attr,
+	&dev_attr_manufacturer.attr,
+	&dev_attr_version.attr,
+	&dev_attr_medium.attr,
+	&dev_attr_profile.attr,
+	&hm_q_energy.attr.attr,
+	&hm_q_cooling_energy.attr.attr,
+	&hm_q_volume.attr.attr,
+	&hm_q_power.attr.attr,
+	&hm_q_flow.attr.attr,
+	&hm_q_supply_temp.attr.attr,
+	&hm_q_return_temp.attr.attr,
+	&hm_q_temp_diff.attr.attr,
+	&hm_q_operating_time.attr.attr,
+	&hm_q_meter_time.attr.attr,
+	&dev_attr_online.attr,
+	&dev_attr_last_update.attr,
+	&dev_attr_max_age_ms.attr,
+	&dev_attr_highres.attr,
+	NULL
+};
+
+static const struct attribute_group hm_meter_group = {
+	.attrs = hm_meter_attrs,
+};
+
+/* stats/ */
+enum hm_mstat {
+	HM_MS_REQUESTS,
+	HM_MS_TIMEOUTS,
+	HM_MS_ERRORS,
+	HM_MS_TX_US,
+	HM_MS_LATENCY_US,
+	HM_MS_RX_US,
+	HM_MS_TOTAL_US,
+};
+
+struct hm_mstat_attr {
+	struct device_attribute attr;
+	unsigned int idx;
+};
+
+static s64 hm_us(ktime_t a, ktime_t b)
+{
+	return a && b ? ktime_us_delta(b, a) : -1;
+}
+
+static ssize_t hm_mstat_show(struct device *dev, struct device_attribute *attr,
+			     char *buf)
+{
+	struct hm_mstat_attr *sa = container_of(attr, struct hm_mstat_attr, attr);
+	struct hm_meter *m = to_hm_meter(dev);
+	struct hm_txn_times tt;
+	u64 v[3];
+	s64 us;
+
+	mutex_lock(&m->lock);
+	v[0] = m->requests;
+	v[1] = m->timeouts;
+	v[2] = m->errors;
+	tt = m->times;
+	mutex_unlock(&m->lock);
+	switch (sa->idx) {
+	case HM_MS_REQUESTS:
+	case HM_MS_TIMEOUTS:
+	case HM_MS_ERRORS:
+		return sysfs_emit(buf, "%llu\n", v[sa->idx]);
+	case HM_MS_TX_US:
+		us = hm_us(tt.queued, tt.sent);
+		break;
+	case HM_MS_LATENCY_US:
+		us = hm_us(tt.sent, tt.first_rx);
+		break;
+	case HM_MS_RX_US:
+		us = hm_us(tt.first_rx, tt.frame);
+		break;
+	default:
+		us = hm_us(tt.queued, tt.done);
+		break;
+	}
+	if (us < 0)
+		return -ENODATA;
+	return sysfs_emit(buf, "%lld\n", us);
+}
+
+#define HM_MSTAT_ATTR(_name, _idx)					\
+	static struct hm_mstat_attr hm_mstat_##_name = {		\
+		.attr = __ATTR(_name, 0444, hm_mstat_show, NULL),	\
+		.idx = (_idx),						\
+	}
+
+HM_MSTAT_ATTR(requests, HM_MS_REQUESTS);
+HM_MSTAT_ATTR(timeouts, HM_MS_TIMEOUTS);
+HM_MSTAT_ATTR(errors, HM_MS_ERRORS);
+HM_MSTAT_ATTR(last_tx_us, HM_MS_TX_US);
+HM_MSTAT_ATTR(last_latency_us, HM_MS_LATENCY_US);
+HM_MSTAT_ATTR(last_rx_us, HM_MS_RX_US);
+HM_MSTAT_ATTR(last_total_us, HM_MS_TOTAL_US);
+
+static struct attribute *hm_meter_stats_attrs[] = {
+	&hm_mstat_requests.attr.attr,
+	&hm_mstat_timeouts.attr.attr,
+	&hm_mstat_errors.attr.attr,
+	&hm_mstat_last_tx_us.attr.attr,
+	&hm_mstat_last_latency_us.attr.attr,
+	&hm_mstat_last_rx_us.attr.attr,
+	&hm_mstat_last_total_us.attr.attr,
+	NULL
+};
+
+static const struct attribute_group hm_meter_stats_group = {
+	.name = "stats",
+	.attrs = hm_meter_stats_attrs,
+};
+
+static const struct attribute_group *hm_meter_groups[] = {
+	&hm_meter_group,
+	&hm_meter_stats_group,
+	NULL
+};
+
+static int hm_meter_uevent(hm_uevent_dev_t *dev, struct kobj_uevent_env *env)
+{
+	struct hm_meter *m = container_of(dev, struct hm_meter, dev);
+	char id[32], man[8];
+	int ret;
+
+	hm_ident_field(m, HM_ID_ID, id, sizeof(id));
+	hm_ident_field(m, HM_ID_MAN, man, sizeof(man));
+	ret = add_uevent_var(env, "HEATMETER_PROTOCOL=%s",
+			     m->protocol == HM_PROTO_MBUS ? "mbus" : "cjt188");
+	if (!ret)
+		ret = add_uevent_var(env, "HEATMETER_ADDRESS=%s", m->address);
+	if (!ret && id[0])
+		ret = add_uevent_var(env, "HEATMETER_ID=%s", id);
+	if (!ret && man[0])
+		ret = add_uevent_var(env, "HEATMETER_MANUFACTURER=%s", man);
+	return ret;
+}
+
+struct class hm_meter_class = {
+	.name = "heatmeter",
+	.dev_groups = hm_meter_groups,
+	.dev_uevent = hm_meter_uevent,
+};
+
+static void hm_meter_release(struct device *dev)
+{
+	struct hm_meter *m = to_hm_meter(dev);
+
+	ida_free(&hm_meter_ida, m->id);
+	put_device(&m->bus->dev);
+	kfree(m);
+}
+
+/**
+ * hm_meter_create() - add a meter to a bus
+ * @bus: the bus
+ * @protocol: enum hm_protocol
+ * @addr_wire: CJ/T 188 address (wire order)
+ * @primary: M-Bus primary address
+ * @profile: profile, or NULL for auto (CJ/T 188) / generic (M-Bus)
+ * @ident: identity already known (from a scan), or NULL
+ *
+ * Return: the meter, or ERR_PTR(-EEXIST / -ENODEV / -ENOMEM).
+ */
+struct hm_meter *hm_meter_create(struct hm_bus *bus, u8 protocol,
+				 const u8 *addr_wire, u8 primary,
+				 const struct hm_profile *profile,
+				 const struct hm_identity *ident)
+{
+	struct hm_meter *m;
+	int ret;
+
+	m = kzalloc(sizeof(*m), GFP_KERNEL);
+	if (!m)
+		return ERR_PTR(-ENOMEM);
+	ret = ida_alloc(&hm_meter_ida, GFP_KERNEL);
+	if (ret < 0) {
+		kfree(m);
+		return ERR_PTR(ret);
+	}
+	m->id = ret;
+	m->bus = bus;
+	get_device(&bus->dev);
+	INIT_LIST_HEAD(&m->node);
+	m->protocol = protocol;
+	if (addr_wire)
+		memcpy(m->addr_wire, addr_wire, 7);
+	m->primary = primary;
+	hm_addr_text(protocol, m->addr_wire, primary, m->address);
+	m->profile = profile;
+	mutex_init(&m->lock);
+	init_waitqueue_head(&m->wait);
+	spin_lock_init(&m->id_lock);
+	hm_identity_init(&m->ident);
+	m->ident.protocol = protocol;
+	if (ident)
+		hm_ident_merge(&m->ident, ident);
+	m->need_reset = protocol == HM_PROTO_MBUS;
+	m->max_age_ms = HM_MAX_AGE_DEFAULT;
+
+	device_initialize(&m->dev);
+	m->dev.class = &hm_meter_class;
+	m->dev.parent = &bus->dev;
+	m->dev.release = hm_meter_release;
+	/* no power management, and "power" is the thermal power attribute */
+	device_set_pm_not_required(&m->dev);
+	ret = dev_set_name(&m->dev, "heatmeter%d", m->id);
+	if (ret)
+		goto put;
+
+	mutex_lock(&bus->meters_lock);
+	if (bus->dead)
+		ret = -ENODEV;
+	else if (hm_meter_find(bus, protocol, m->addr_wire, primary))
+		ret = -EEXIST;
+	else
+		ret = device_add(&m->dev);
+	if (!ret)
+		list_add_tail(&m->node, &bus->meters);
+	mutex_unlock(&bus->meters_lock);
+	if (ret)
+		goto put;
+	return m;
+put:
+	put_device(&m->dev);
+	return ERR_PTR(ret);
+}
+
+/**
+ * hm_meter_remove() - unregister a meter (already off the bus's list)
+ * @m: meter
+ *
+ * Sleeping readers return -ENODEV; a queued read is cancelled.
+ */
+void hm_meter_remove(struct hm_meter *m)
+{
+	struct hm_txn *t;
+
+	mutex_lock(&m->lock);
+	m->dead = true;
+	t = m->inflight;
+	if (t)
+		hm_txn_get(t);
+	mutex_unlock(&m->lock);
+	wake_up_all(&m->wait);
+	if (t) {
+		hm_engine_cancel(&m->bus->engine, t);
+		hm_txn_put(t);
+	}
+	device_unregister(&m->dev);
+}
+
+int hm_meter_class_init(void)
+{
+	return class_register(&hm_meter_class);
+}
+
+void hm_meter_class_exit(void)
+{
+	class_unregister(&hm_meter_class);
+	ida_destroy(&hm_meter_ida);
+}

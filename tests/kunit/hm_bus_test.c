@@ -1,0 +1,475 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * hm_bus_test.c - KUnit suite for the bus transaction engine
+ * (drivers/heatmeter/engine.c) against a fake line: replies, timeouts,
+ * retries, echo suppression, queueing, cancellation, teardown, wake-up
+ * baud switching and the timing derived from the baud rate.
+ *
+ * The fake line answers synchronously from its send(): the bytes reach
+ * hm_engine_receive() while the request is still "on the wire", as on a
+ * fast pty.
+ */
+#include <kunit/test.h>
+#include <linux/delay.h>
+#include <linux/jiffies.h>
+#include <linux/wait.h>
+
+#include "../../drivers/heatmeter/engine.h"
+#include "hm_err.h"
+
+#define FAKE_MAX_BAUDS	8
+
+struct fake_line {
+	struct hm_engine e;
+	u8 sent[2048];
+	size_t nsent;
+	unsigned int req_sends;		/* sends that were not wake-ups */
+	unsigned int wake_sends;
+	u32 bauds[FAKE_MAX_BAUDS];
+	unsigned int nbauds;
+	bool echo;			/* the line echoes what is sent */
+	const u8 *reply;		/* answered to every request ... */
+	size_t reply_len;
+	unsigned int answer_from;	/* ... from this request on (1-based) */
+	int send_err;
+};
+
+static struct fake_line *fake_of(struct hm_engine *e)
+{
+	return container_of(e, struct fake_line, e);
+}
+
+static int fake_send(struct hm_engine *e, const u8 *buf, size_t len)
+{
+	struct fake_line *f = fake_of(e);
+
+	if (f->send_err)
+		return f->send_err;
+	if (f->nsent + len <= sizeof(f->sent)) {
+		memcpy(f->sent + f->nsent, buf, len);
+		f->nsent += len;
+	}
+	if (buf == e->wakebuf) {
+		f->wake_sends++;
+		return 0;
+	}
+	f->req_sends++;
+	if (f->echo)
+		hm_engine_receive(e, buf, NULL, len);
+	if (f->reply && f->req_sends >= f->answer_from)
+		hm_engine_receive(e, f->reply, NULL, f->reply_len);
+	return 0;
+}
+
+static int fake_set_baud(struct hm_engine *e, u32 baud)
+{
+	struct fake_line *f = fake_of(e);
+
+	if (f->nbauds < FAKE_MAX_BAUDS)
+		f->bauds[f->nbauds++] = baud;
+	/* the ldisc's set_termios tells the engine, as a tty would */
+	hm_engine_set_baud(e, baud);
+	return 0;
+}
+
+static const struct hm_line_ops fake_ops = {
+	.send = fake_send,
+	.set_baud = fake_set_baud,
+};
+
+/* CJ/T 188 read-address request and reply of meter 00000987654321 */
+static const u8 req_cjt[] = {
+	0xfe, 0xfe, 0xfe, 0x68, 0x20, 0x21, 0x43, 0x65, 0x87, 0x09, 0x00,
+	0x00, 0x03, 0x03, 0x81, 0x0a, 0x00, 0x00, 0x16,
+};
+
+static u8 reply_cjt[] = {
+	0xfe, 0xfe, 0x68, 0x20, 0x21, 0x43, 0x65, 0x87, 0x09, 0x00, 0x00,
+	0x83, 0x03, 0x81, 0x0a, 0x00, 0x00, 0x16,
+};
+
+static void fix_cs(u8 *frame, size_t len, size_t start)
+{
+	u8 cs = 0;
+	size_t i;
+
+	for (i = start; i < len - 2; i++)
+		cs += frame[i];
+	frame[len - 2] = cs;
+}
+
+static struct fake_line *fake_new(struct kunit *test)
+{
+	struct fake_line *f = kunit_kzalloc(test, sizeof(*f), GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, f);
+	hm_engine_init(&f->e, &fake_ops, 2400);
+	f->e.timeout_ms = 30;		/* keep the suite fast */
+	f->e.idle_ms = 1;
+	f->answer_from = 1;
+	fix_cs(reply_cjt, sizeof(reply_cjt), 2);
+	return f;
+}
+
+static struct hm_txn *txn_cjt(struct kunit *test, bool match)
+{
+	struct hm_txn *t = hm_txn_alloc(GFP_KERNEL);
+	u8 req[sizeof(req_cjt)];
+
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, t);
+	memcpy(req, req_cjt, sizeof(req));
+	fix_cs(req, sizeof(req), 3);
+	memcpy(t->req, req, sizeof(req));
+	t->req_len = sizeof(req);
+	t->expect = HM_EXPECT_CJT188;
+	if (match) {
+		memcpy(t->match, req + 5, 7);
+		t->match_len = 7;
+	}
+	return t;
+}
+
+static bool txn_done(struct hm_txn *t)
+{
+	/* pairs with the release in hm_txn_finish() */
+	return smp_load_acquire(&t->done);
+}
+
+static void wait_done(struct kunit *test, struct hm_txn *t)
+{
+	long left = wait_event_timeout(t->wait, txn_done(t), 5 * HZ);
+
+	KUNIT_ASSERT_GT_MSG(test, left, 0L, "transaction never completed");
+}
+
+static u64 stat(struct fake_line *f, unsigned int idx)
+{
+	struct hm_engine_stats st;
+
+	hm_engine_get_stats(&f->e, &st);
+	return st.eng[idx];
+}
+
+static void hm_bus_reply(struct kunit *test)
+{
+	struct fake_line *f = fake_new(test);
+	struct hm_txn *t = txn_cjt(test, true);
+
+	f->reply = reply_cjt;
+	f->reply_len = sizeof(reply_cjt);
+	KUNIT_ASSERT_EQ(test, hm_engine_submit(&f->e, t), 0);
+	wait_done(test, t);
+	KUNIT_EXPECT_EQ(test, t->result, 0);
+	KUNIT_EXPECT_EQ(test, t->tries_used, 1);
+	KUNIT_EXPECT_EQ(test, t->reply_len, sizeof(reply_cjt) - 2);
+	KUNIT_EXPECT_EQ(test, t->reply[9], 0x83);
+	KUNIT_EXPECT_EQ(test, f->nsent, sizeof(req_cjt));
+	KUNIT_EXPECT_NE(test, t->t.first_rx, 0);
+	KUNIT_EXPECT_FALSE(test, ktime_before(t->t.frame, t->t.first_rx));
+	KUNIT_EXPECT_FALSE(test, ktime_before(t->t.first_rx, t->t.queued));
+	KUNIT_EXPECT_FALSE(test, ktime_before(t->t.done, t->t.frame));
+	KUNIT_EXPECT_NE(test, t->t.done_real, 0);
+	KUNIT_EXPECT_EQ(test, stat(f, HM_ES_TRANSACTIONS), 1);
+	KUNIT_EXPECT_EQ(test, stat(f, HM_ES_TX_BYTES), sizeof(req_cjt));
+	KUNIT_EXPECT_EQ(test, stat(f, HM_ES_RX_BYTES), sizeof(reply_cjt));
+	hm_engine_kill(&f->e);
+	hm_txn_put(t);
+}
+
+static void hm_bus_timeout_retries(struct kunit *test)
+{
+	struct fake_line *f = fake_new(test);
+	struct hm_txn *t = txn_cjt(test, true);
+
+	KUNIT_ASSERT_EQ(test, hm_engine_submit(&f->e, t), 0);
+	wait_done(test, t);
+	KUNIT_EXPECT_EQ(test, t->result, -ETIMEDOUT);
+	KUNIT_EXPECT_EQ(test, t->tries_used, HM_DEFAULT_TRIES);
+	KUNIT_EXPECT_EQ(test, f->req_sends, HM_DEFAULT_TRIES);
+	KUNIT_EXPECT_EQ(test, stat(f, HM_ES_TIMEOUTS), HM_DEFAULT_TRIES);
+	KUNIT_EXPECT_EQ(test, stat(f, HM_ES_RETRIES), HM_DEFAULT_TRIES - 1);
+	/* waited at least the response timeout each try */
+	KUNIT_EXPECT_GE(test, ktime_ms_delta(t->t.done, t->t.queued),
+			(s64)HM_DEFAULT_TRIES * 30);
+	hm_engine_kill(&f->e);
+	hm_txn_put(t);
+}
+
+static void hm_bus_retry_then_reply(struct kunit *test)
+{
+	struct fake_line *f = fake_new(test);
+	struct hm_txn *t = txn_cjt(test, true);
+
+	f->reply = reply_cjt;
+	f->reply_len = sizeof(reply_cjt);
+	f->answer_from = 2;
+	KUNIT_ASSERT_EQ(test, hm_engine_submit(&f->e, t), 0);
+	wait_done(test, t);
+	KUNIT_EXPECT_EQ(test, t->result, 0);
+	KUNIT_EXPECT_EQ(test, t->tries_used, 2);
+	KUNIT_EXPECT_EQ(test, stat(f, HM_ES_TIMEOUTS), 1);
+	hm_engine_kill(&f->e);
+	hm_txn_put(t);
+}
+
+static void hm_bus_echo(struct kunit *test)
+{
+	struct fake_line *f = fake_new(test);
+	struct hm_txn *t;
+	int pass;
+
+	f->echo = true;
+	f->reply = reply_cjt;
+	f->reply_len = sizeof(reply_cjt);
+	/* with suppression the bytes are stripped; without, the frame is ours */
+	for (pass = 0; pass < 2; pass++) {
+		f->e.echo = pass == 0;
+		t = txn_cjt(test, true);
+		KUNIT_ASSERT_EQ(test, hm_engine_submit(&f->e, t), 0);
+		wait_done(test, t);
+		KUNIT_EXPECT_EQ(test, t->result, 0);
+		KUNIT_EXPECT_EQ(test, t->tries_used, 1);
+		KUNIT_EXPECT_EQ(test, t->reply[9], 0x83);
+		KUNIT_EXPECT_EQ(test, stat(f, HM_ES_ECHOES), pass + 1);
+		hm_txn_put(t);
+	}
+	hm_engine_kill(&f->e);
+}
+
+static void hm_bus_bad_checksum(struct kunit *test)
+{
+	struct fake_line *f = fake_new(test);
+	struct hm_txn *t = txn_cjt(test, true);
+	u8 bad[sizeof(reply_cjt)];
+	struct hm_engine_stats st;
+
+	memcpy(bad, reply_cjt, sizeof(bad));
+	bad[sizeof(bad) - 2] ^= 1;
+	f->reply = bad;
+	f->reply_len = sizeof(bad);
+	KUNIT_ASSERT_EQ(test, hm_engine_submit(&f->e, t), 0);
+	wait_done(test, t);
+	KUNIT_EXPECT_EQ(test, t->result, -EIO);
+	KUNIT_EXPECT_EQ(test, t->lib_err, -HM_EBADCS);
+	KUNIT_EXPECT_EQ(test, t->tries_used, HM_DEFAULT_TRIES);
+	hm_engine_get_stats(&f->e, &st);
+	KUNIT_EXPECT_EQ(test, st.fr.checksum_errors, HM_DEFAULT_TRIES);
+	KUNIT_EXPECT_EQ(test, st.eng[HM_ES_TIMEOUTS], 0);
+	KUNIT_EXPECT_EQ(test, st.eng[HM_ES_COLLISIONS], 0);
+	hm_engine_kill(&f->e);
+	hm_txn_put(t);
+}
+
+static void hm_bus_wrong_address(struct kunit *test)
+{
+	struct fake_line *f = fake_new(test);
+	struct hm_txn *t = txn_cjt(test, true);
+	u8 other[sizeof(reply_cjt)];
+
+	memcpy(other, reply_cjt, sizeof(other));
+	other[4] = 0x22;	/* another meter */
+	fix_cs(other, sizeof(other), 2);
+	f->reply = other;
+	f->reply_len = sizeof(other);
+	t->tries = 1;
+	KUNIT_ASSERT_EQ(test, hm_engine_submit(&f->e, t), 0);
+	wait_done(test, t);
+	KUNIT_EXPECT_EQ(test, t->result, -ETIMEDOUT);
+	KUNIT_EXPECT_EQ(test, stat(f, HM_ES_UNSOLICITED), 1);
+	hm_engine_kill(&f->e);
+	hm_txn_put(t);
+}
+
+static void hm_bus_truncated(struct kunit *test)
+{
+	struct fake_line *f = fake_new(test);
+	struct hm_txn *t = txn_cjt(test, true);
+	struct hm_engine_stats st;
+
+	f->reply = reply_cjt;
+	f->reply_len = 10;	/* half a frame, then silence */
+	t->tries = 1;
+	KUNIT_ASSERT_EQ(test, hm_engine_submit(&f->e, t), 0);
+	wait_done(test, t);
+	KUNIT_EXPECT_EQ(test, t->result, -EIO);
+	KUNIT_EXPECT_EQ(test, t->lib_err, -HM_ETRUNC);
+	hm_engine_get_stats(&f->e, &st);
+	KUNIT_EXPECT_EQ(test, st.fr.truncated, 1);
+	KUNIT_EXPECT_EQ(test, st.eng[HM_ES_TIMEOUTS], 0);
+	hm_engine_kill(&f->e);
+	hm_txn_put(t);
+}
+
+static void hm_bus_probe_collision(struct kunit *test)
+{
+	static const u8 junk[] = { 0x00, 0x3c, 0x7e, 0xa5, 0xc3, 0xff };
+	struct fake_line *f = fake_new(test);
+	struct hm_txn *t = txn_cjt(test, false);
+
+	f->reply = junk;
+	f->reply_len = sizeof(junk);
+	t->flags = HM_TXN_PROBE;
+	t->tries = 1;
+	KUNIT_ASSERT_EQ(test, hm_engine_submit(&f->e, t), 0);
+	wait_done(test, t);
+	KUNIT_EXPECT_EQ(test, t->result, -EIO);
+	KUNIT_EXPECT_EQ(test, stat(f, HM_ES_COLLISIONS), 1);
+	KUNIT_EXPECT_EQ(test, stat(f, HM_ES_TIMEOUTS), 0);
+	hm_engine_kill(&f->e);
+	hm_txn_put(t);
+}
+
+static void hm_bus_queueing(struct kunit *test)
+{
+	struct fake_line *f = fake_new(test);
+	struct hm_txn *t[3];
+	int i;
+
+	f->reply = reply_cjt;
+	f->reply_len = sizeof(reply_cjt);
+	for (i = 0; i < 3; i++) {
+		t[i] = txn_cjt(test, true);
+		KUNIT_ASSERT_EQ(test, hm_engine_submit(&f->e, t[i]), 0);
+	}
+	for (i = 0; i < 3; i++) {
+		wait_done(test, t[i]);
+		KUNIT_EXPECT_EQ(test, t[i]->result, 0);
+	}
+	/* one at a time, in order, the line idle in between */
+	for (i = 1; i < 3; i++)
+		KUNIT_EXPECT_FALSE(test, ktime_before(t[i]->t.sent,
+						      t[i - 1]->t.done));
+	KUNIT_EXPECT_EQ(test, f->req_sends, 3);
+	KUNIT_EXPECT_EQ(test, stat(f, HM_ES_TRANSACTIONS), 3);
+	hm_engine_kill(&f->e);
+	for (i = 0; i < 3; i++)
+		hm_txn_put(t[i]);
+}
+
+static void hm_bus_cancel(struct kunit *test)
+{
+	struct fake_line *f = fake_new(test);
+	struct hm_txn *a = txn_cjt(test, true), *b = txn_cjt(test, true);
+
+	a->tries = 1;
+	a->timeout_ms = 200;
+	KUNIT_ASSERT_EQ(test, hm_engine_submit(&f->e, a), 0);
+	KUNIT_ASSERT_EQ(test, hm_engine_submit(&f->e, b), 0);
+	msleep(50);		/* a is on the wire, b queued */
+	KUNIT_EXPECT_EQ(test, hm_engine_cancel(&f->e, b), 0);
+	KUNIT_EXPECT_TRUE(test, txn_done(b));
+	KUNIT_EXPECT_EQ(test, b->result, -ECANCELED);
+	KUNIT_EXPECT_EQ(test, hm_engine_cancel(&f->e, a), -EBUSY);
+	wait_done(test, a);
+	KUNIT_EXPECT_EQ(test, a->result, -ETIMEDOUT);
+	KUNIT_EXPECT_EQ(test, f->req_sends, 1);
+	hm_engine_kill(&f->e);
+	hm_txn_put(a);
+	hm_txn_put(b);
+}
+
+static void hm_bus_kill_wakes(struct kunit *test)
+{
+	struct fake_line *f = fake_new(test);
+	struct hm_txn *a = txn_cjt(test, true), *b = txn_cjt(test, true);
+
+	f->e.timeout_ms = 10000;
+	KUNIT_ASSERT_EQ(test, hm_engine_submit(&f->e, a), 0);
+	KUNIT_ASSERT_EQ(test, hm_engine_submit(&f->e, b), 0);
+	msleep(20);
+	hm_engine_kill(&f->e);
+	KUNIT_EXPECT_TRUE(test, txn_done(a));
+	KUNIT_EXPECT_TRUE(test, txn_done(b));
+	KUNIT_EXPECT_EQ(test, a->result, -ENODEV);
+	KUNIT_EXPECT_EQ(test, b->result, -ENODEV);
+	KUNIT_EXPECT_EQ(test, hm_engine_submit(&f->e, a), -ENODEV);
+	KUNIT_EXPECT_FALSE(test, hrtimer_active(&f->e.timer));
+	hm_txn_put(a);
+	hm_txn_put(b);
+}
+
+static void hm_bus_wakeup_baud(struct kunit *test)
+{
+	struct fake_line *f = fake_new(test);
+	struct hm_txn *t = txn_cjt(test, true);
+	size_t i;
+
+	f->reply = reply_cjt;
+	f->reply_len = sizeof(reply_cjt);
+	t->wake_baud = 9600;
+	t->wake_byte = 0xfe;
+	t->wake_count = 200;
+	KUNIT_ASSERT_EQ(test, hm_engine_submit(&f->e, t), 0);
+	wait_done(test, t);
+	KUNIT_EXPECT_EQ(test, t->result, 0);
+	KUNIT_ASSERT_EQ(test, f->nbauds, 2U);
+	KUNIT_EXPECT_EQ(test, f->bauds[0], 9600U);
+	KUNIT_EXPECT_EQ(test, f->bauds[1], 2400U);
+	KUNIT_EXPECT_EQ(test, f->wake_sends, 1U);
+	KUNIT_EXPECT_EQ(test, f->nsent, 200 + sizeof(req_cjt));
+	for (i = 0; i < 200; i++)
+		KUNIT_EXPECT_EQ(test, f->sent[i], 0xfe);
+	/* the temporary speed did not leak into the timeouts */
+	KUNIT_EXPECT_EQ(test, f->e.baud, 2400U);
+	hm_engine_kill(&f->e);
+	hm_txn_put(t);
+}
+
+static void hm_bus_timing_follows_baud(struct kunit *test)
+{
+	struct fake_line *f = fake_new(test);
+
+	f->e.timeout_ms = 0;
+	/* CJ/T 188: 500 ms + 30 x 11 bits; M-Bus: 330 bits + 50 ms + slack */
+	KUNIT_EXPECT_EQ(test, hm_engine_timeout_ms(&f->e, HM_EXPECT_CJT188), 638U);
+	KUNIT_EXPECT_EQ(test, hm_engine_timeout_ms(&f->e, HM_EXPECT_MBUS_RSP),
+			138U + 50 + HM_MBUS_SLACK_MS);
+	hm_engine_set_baud(&f->e, 9600);
+	KUNIT_EXPECT_EQ(test, hm_engine_timeout_ms(&f->e, HM_EXPECT_CJT188), 535U);
+	KUNIT_EXPECT_EQ(test, hm_engine_timeout_ms(&f->e, HM_EXPECT_MBUS_RSP),
+			35U + 50 + HM_MBUS_SLACK_MS);
+	f->e.timeout_ms = 1234;
+	KUNIT_EXPECT_EQ(test, hm_engine_timeout_ms(&f->e, HM_EXPECT_CJT188), 1234U);
+	hm_engine_kill(&f->e);
+}
+
+static void hm_bus_send_error(struct kunit *test)
+{
+	struct fake_line *f = fake_new(test);
+	struct hm_txn *t = txn_cjt(test, true);
+
+	f->send_err = -EIO;
+	KUNIT_ASSERT_EQ(test, hm_engine_submit(&f->e, t), 0);
+	wait_done(test, t);
+	KUNIT_EXPECT_EQ(test, t->result, -EIO);
+	KUNIT_EXPECT_EQ(test, t->tries_used, 1);
+	hm_engine_kill(&f->e);
+	hm_txn_put(t);
+}
+
+static struct kunit_case hm_bus_cases[] = {
+	KUNIT_CASE(hm_bus_reply),
+	KUNIT_CASE(hm_bus_timeout_retries),
+	KUNIT_CASE(hm_bus_retry_then_reply),
+	KUNIT_CASE(hm_bus_echo),
+	KUNIT_CASE(hm_bus_bad_checksum),
+	KUNIT_CASE(hm_bus_wrong_address),
+	KUNIT_CASE(hm_bus_truncated),
+	KUNIT_CASE(hm_bus_probe_collision),
+	KUNIT_CASE(hm_bus_queueing),
+	KUNIT_CASE(hm_bus_cancel),
+	KUNIT_CASE(hm_bus_kill_wakes),
+	KUNIT_CASE(hm_bus_wakeup_baud),
+	KUNIT_CASE(hm_bus_timing_follows_baud),
+	KUNIT_CASE(hm_bus_send_error),
+	{}
+};
+
+static struct kunit_suite hm_bus_suite = {
+	.name = "heatmeter_bus",
+	.test_cases = hm_bus_cases,
+};
+
+kunit_test_suite(hm_bus_suite);
+
+MODULE_LICENSE("GPL");
