@@ -2,17 +2,11 @@
 /*
  * hm_util.c - exact integer arithmetic for lib/: BCD, decimal and binary
  * scaling with rounding and overflow detection, no floating point and no
- * libgcc helpers (128-bit division is done by shift and subtract).
+ * libgcc helpers: 128-bit values are pairs of u64 (32-bit targets have no
+ * __int128) and 128-bit division is done by shift and subtract.
  */
 #include "hm_util.h"
 #include "hm_err.h"
-
-#ifndef __SIZEOF_INT128__
-#error "lib/ needs a compiler with 128-bit integers (64-bit target)"
-#endif
-
-#define HM_U128_TOP ((__uint128_t)1 << 120)
-#define HM_LIMIT_POS ((__uint128_t)HM_S64_MAX)
 
 int hm_bcd_to_u64(const u8 *p, unsigned int len, bool msb_first, u64 *out)
 {
@@ -32,27 +26,132 @@ int hm_bcd_to_u64(const u8 *p, unsigned int len, bool msb_first, u64 *out)
 	return 0;
 }
 
-/* n / d for d != 0, by shift and subtract (no __udivti3 in the kernel) */
-static __uint128_t div_u128(__uint128_t n, __uint128_t d, __uint128_t *rem)
+/*
+ * A 128-bit unsigned integer as two u64 halves: lib/ also builds for 32-bit
+ * targets, which have no __int128. Only what hm_scale() needs; every helper
+ * works modulo 2^128 (hm_scale() keeps its values below 2^122).
+ */
+struct hm_u128 {
+	u64 hi;
+	u64 lo;
+};
+
+static struct hm_u128 hm_u128_from(u64 v)
 {
-	__uint128_t q = 0, r = 0;
+	struct hm_u128 a = { 0, v };
+
+	return a;
+}
+
+/* a << s for 0 <= s < 128 */
+static struct hm_u128 hm_u128_shl(struct hm_u128 a, unsigned int s)
+{
+	if (s >= 64) {
+		a.hi = a.lo << (s - 64);
+		a.lo = 0;
+	} else if (s) {
+		a.hi = a.hi << s | a.lo >> (64 - s);
+		a.lo <<= s;
+	}
+	return a;
+}
+
+/* a >> s for 0 <= s < 128 */
+static struct hm_u128 hm_u128_shr(struct hm_u128 a, unsigned int s)
+{
+	if (s >= 64) {
+		a.lo = a.hi >> (s - 64);
+		a.hi = 0;
+	} else if (s) {
+		a.lo = a.lo >> s | a.hi << (64 - s);
+		a.hi >>= s;
+	}
+	return a;
+}
+
+static struct hm_u128 hm_u128_add(struct hm_u128 a, struct hm_u128 b)
+{
+	struct hm_u128 c;
+
+	c.lo = a.lo + b.lo;
+	c.hi = a.hi + b.hi + (c.lo < a.lo);
+	return c;
+}
+
+static struct hm_u128 hm_u128_sub(struct hm_u128 a, struct hm_u128 b)
+{
+	struct hm_u128 c;
+
+	c.lo = a.lo - b.lo;
+	c.hi = a.hi - b.hi - (a.lo < b.lo);
+	return c;
+}
+
+/* a * m: 32 x 32 -> 64 bit partial products only (no __multi3) */
+static struct hm_u128 hm_u128_mul32(struct hm_u128 a, u32 m)
+{
+	u64 p0 = (a.lo & 0xffffffffULL) * m;
+	u64 p1 = (a.lo >> 32) * m;
+	struct hm_u128 c;
+
+	c.lo = p0 + (p1 << 32);
+	c.hi = a.hi * m + (p1 >> 32) + (c.lo < p0);
+	return c;
+}
+
+/* -1, 0 or 1 as a <, == or > b */
+static int hm_u128_cmp(struct hm_u128 a, struct hm_u128 b)
+{
+	if (a.hi != b.hi)
+		return a.hi < b.hi ? -1 : 1;
+	if (a.lo != b.lo)
+		return a.lo < b.lo ? -1 : 1;
+	return 0;
+}
+
+/* number of significant bits of a (0 for 0) */
+static unsigned int hm_u128_bits(struct hm_u128 a)
+{
+	unsigned int n = a.hi ? 64 : 0;
+	u64 w = a.hi ? a.hi : a.lo;
+
+	while (w) {
+		w >>= 1;
+		n++;
+	}
+	return n;
+}
+
+/*
+ * n / d for d != 0, by shift and subtract: no __udivti3 in the kernel, and
+ * no __udivdi3 on 32-bit (u64 by u64 goes through div64_u64() there).
+ */
+static struct hm_u128 hm_u128_div(struct hm_u128 n, struct hm_u128 d,
+				  struct hm_u128 *rem)
+{
+	struct hm_u128 q = { 0, 0 }, r = { 0, 0 };
 	int i;
 
-	if (!(n >> 64) && !(d >> 64)) {
-		u64 n64 = (u64)n, d64 = (u64)d;
+#if defined(__KERNEL__) || __SIZEOF_LONG__ >= 8
+	if (!n.hi && !d.hi) {
 #ifdef __KERNEL__
-		u64 q64 = div64_u64(n64, d64);
+		u64 q64 = div64_u64(n.lo, d.lo);
 #else
-		u64 q64 = n64 / d64;
+		u64 q64 = n.lo / d.lo;
 #endif
-		*rem = n64 - q64 * d64;
-		return q64;
+		*rem = hm_u128_from(n.lo - q64 * d.lo);
+		return hm_u128_from(q64);
 	}
-	for (i = 127; i >= 0; i--) {
-		r = (r << 1) | ((n >> i) & 1);
-		if (r >= d) {
-			r -= d;
-			q |= (__uint128_t)1 << i;
+#endif
+	for (i = (int)hm_u128_bits(n) - 1; i >= 0; i--) {
+		r = hm_u128_shl(r, 1);
+		r.lo |= (i >= 64 ? n.hi >> (i - 64) : n.lo >> i) & 1;
+		if (hm_u128_cmp(r, d) >= 0) {
+			r = hm_u128_sub(r, d);
+			if (i >= 64)
+				q.hi |= 1ULL << (i - 64);
+			else
+				q.lo |= 1ULL << i;
 		}
 	}
 	*rem = r;
@@ -62,8 +161,12 @@ static __uint128_t div_u128(__uint128_t n, __uint128_t d, __uint128_t *rem)
 int hm_scale(u64 mant, int shift, bool neg, u32 mul, int exp10, u32 div,
 	     s64 *out)
 {
-	__uint128_t n = mant, d = div ? div : 1, q, r;
-	__uint128_t limit = neg ? HM_LIMIT_POS + 1 : HM_LIMIT_POS;
+	struct hm_u128 n = hm_u128_from(mant), d = hm_u128_from(div ? div : 1);
+	struct hm_u128 q, r;
+	/* |result| <= 2^63 - 1, or 2^63 when negative */
+	struct hm_u128 limit = hm_u128_from((u64)HM_S64_MAX + neg);
+	/* 2^120, the bound kept on n and d while scaling by powers of ten */
+	const u64 top_hi = 1ULL << 56;
 	int k = 0;
 
 	if (!mant) {
@@ -76,19 +179,19 @@ int hm_scale(u64 mant, int shift, bool neg, u32 mul, int exp10, u32 div,
 		/* any value >= 2^100 overflows s64 for every scale used here */
 		if (shift > 100 || (shift > 36 && (mant >> (100 - shift))))
 			return -HM_EOVERFLOW;
-		n <<= shift;
+		n = hm_u128_shl(n, shift);
 	} else {
 		k = -shift;
 	}
-	n *= mul ? mul : 1;			/* < 2^100 * 2^20 */
+	n = hm_u128_mul32(n, mul ? mul : 1);	/* < 2^100 * 2^20 */
 	for (; exp10 > 0; exp10--) {
-		n *= 10;
-		if (n >= HM_U128_TOP)
+		n = hm_u128_mul32(n, 10);
+		if (n.hi >= top_hi)
 			return -HM_EOVERFLOW;
 	}
 	for (; exp10 < 0; exp10++) {
-		d *= 10;
-		if (d >= HM_U128_TOP) {
+		d = hm_u128_mul32(d, 10);
+		if (d.hi >= top_hi) {
 			*out = 0;		/* n < d / 2: rounds to zero */
 			return 0;
 		}
@@ -99,18 +202,22 @@ int hm_scale(u64 mant, int shift, bool neg, u32 mul, int exp10, u32 div,
 	}
 	if (k == 0) {
 		/* round(n / d) = floor((2n + d) / 2d) */
-		q = div_u128(2 * n + d, 2 * d, &r);
+		q = hm_u128_div(hm_u128_add(hm_u128_shl(n, 1), d),
+				hm_u128_shl(d, 1), &r);
 	} else {
 		/* round(floor(n / d) / 2^k) is exact because 2^(k-1) is whole */
-		q = div_u128(n, d, &r);
-		q = (q + ((__uint128_t)1 << (k - 1))) >> k;
+		q = hm_u128_div(n, d, &r);
+		q = hm_u128_shr(hm_u128_add(q, hm_u128_shl(hm_u128_from(1),
+							   k - 1)), k);
 	}
-	if (q > limit)
+	if (hm_u128_cmp(q, limit) > 0)
 		return -HM_EOVERFLOW;
-	if (neg)
-		*out = (q == (__uint128_t)HM_S64_MAX + 1) ? -HM_S64_MAX - 1 : -(s64)q;
+	if (!neg)
+		*out = (s64)q.lo;
+	else if (q.lo == (u64)HM_S64_MAX + 1)
+		*out = -HM_S64_MAX - 1;
 	else
-		*out = (s64)q;
+		*out = -(s64)q.lo;
 	return 0;
 }
 
@@ -126,7 +233,7 @@ int hm_real32_scale(u32 bits, u32 mul, int exp10, u32 div, s64 *out)
 		e = 1;			/* subnormal */
 	else
 		m |= 0x800000;
-	/* value = m * 2^(e - 150) */
+	/* value = m * 2^(e - 150), shift -149 .. 104 */
 	return hm_scale(m, e - 150, neg, mul, exp10, div, out);
 }
 

@@ -910,6 +910,236 @@ static int t_real32(struct hm_tctx *t)
 	return 0;
 }
 
+/* one hm_scale() call and its expected outcome (0 or -HM_E*) and value */
+struct hm_t_scale {
+	u64 mant;
+	s16 shift;
+	s8 exp10;
+	bool neg;
+	u32 mul;
+	u32 div;
+	int ret;
+	s64 v;
+};
+
+#define HM_T_S64_MIN (-HM_S64_MAX - 1)
+
+static const struct hm_t_scale hm_t_scales[] = {
+	/* right at the s64 limits, and one past them */
+	{ HM_S64_MAX, 0, 0, false, 1, 1, 0, HM_S64_MAX },
+	{ HM_S64_MAX, 0, 0, true, 1, 1, 0, -HM_S64_MAX },
+	{ 1ULL << 63, 0, 0, false, 1, 1, -HM_EOVERFLOW, 0 },
+	{ 1ULL << 63, 0, 0, true, 1, 1, 0, HM_T_S64_MIN },
+	{ (1ULL << 63) + 1, 0, 0, true, 1, 1, -HM_EOVERFLOW, 0 },
+	{ 1ULL << 62, 1, 0, false, 1, 1, -HM_EOVERFLOW, 0 },
+	{ 1ULL << 62, 1, 0, true, 1, 1, 0, HM_T_S64_MIN },
+	/* n > 2^64 before the division (mul, div), same limits */
+	{ HM_S64_MAX, 0, 0, false, 3, 3, 0, HM_S64_MAX },
+	{ 1ULL << 63, 0, 0, false, 3, 3, -HM_EOVERFLOW, 0 },
+	{ 1ULL << 63, 0, 0, true, 1000, 1000, 0, HM_T_S64_MIN },
+	{ ~0ULL, 0, 0, false, 1, 2, -HM_EOVERFLOW, 0 },
+	/* a carry out of the low 64 bits inside a multiplication */
+	{ 0xe6666666ffffffffULL, 0, 0, false, 10, 20, 0, 8301034834457788416LL },
+	{ 0xe6666666ffffffffULL, 0, 1, false, 1, 20, 0, 8301034834457788416LL },
+	{ 0xe6666666ffffffffULL, 0, 3, true, 1, 2000, 0, -8301034834457788416LL },
+	{ 0xaaaaaaaaffffffffULL, 0, 0, false, 3, 6, 0, 6148914691952345088LL },
+	/* limits reached by rounding: (2^64 - 1) / 2 = 2^63 - 0.5 */
+	{ ~0ULL, -1, 0, false, 1, 1, -HM_EOVERFLOW, 0 },
+	{ ~0ULL, -1, 0, true, 1, 1, 0, HM_T_S64_MIN },
+	{ ~0ULL - 1, -1, 0, false, 1, 1, 0, HM_S64_MAX },
+	{ ~0ULL, 0, -1, false, 5, 1, -HM_EOVERFLOW, 0 },
+	{ ~0ULL, 0, 0, true, 1, 2, 0, HM_T_S64_MIN },
+	/* large powers of ten, both ways */
+	{ 1, 0, 18, false, 1, 1, 0, 1000000000000000000LL },
+	{ 9, 0, 18, false, 1, 1, 0, 9000000000000000000LL },
+	{ 10, 0, 18, false, 1, 1, -HM_EOVERFLOW, 0 },
+	{ 1, 0, 19, true, 1, 1, -HM_EOVERFLOW, 0 },
+	{ 1, 0, 36, false, 1, 1, -HM_EOVERFLOW, 0 },
+	{ 1, 0, 127, false, 1, 1, -HM_EOVERFLOW, 0 },
+	{ ~0ULL, 0, -19, false, 1, 1, 0, 2 },
+	{ ~0ULL, 0, -19, true, 1, 1, 0, -2 },
+	{ ~0ULL, 0, -20, false, 1, 1, 0, 0 },
+	{ ~0ULL, 0, -127, false, 1, 1, 0, 0 },
+	{ 1, 99, -20, false, 1, 1, 0, 6338253001LL },
+	{ 1, 66, -1, false, 1, 1, 0, 7378697629483820646LL },
+	{ 5, 0, -1, false, 3, 1, 0, 2 },
+	/* exact halves round away from zero, just below rounds down */
+	{ 1, -1, 0, false, 1, 1, 0, 1 },
+	{ 3, -1, 0, false, 1, 1, 0, 2 },
+	{ 5, -1, 0, false, 1, 1, 0, 3 },
+	{ 5, -1, 0, true, 1, 1, 0, -3 },
+	{ 25, 0, -1, false, 1, 1, 0, 3 },
+	{ 25, 0, -1, true, 1, 1, 0, -3 },
+	{ 3, -1, 0, false, 1, 3, 0, 1 },
+	{ 1, -1, 0, false, 1, 3, 0, 0 },
+	{ 7, 0, 0, false, 1, 2, 0, 4 },
+	{ 7, 0, 0, true, 1, 14, 0, -1 },
+	{ 6, 0, 0, false, 1, 13, 0, 0 },
+	{ (1ULL << 62) - 1, -63, 0, false, 1, 1, 0, 0 },
+	{ 1ULL << 62, -63, 0, true, 1, 1, 0, -1 },
+	{ 1, -125, 0, false, 1, 1, 0, 0 },
+	{ ~0ULL, -64, 0, false, 1, 1, 0, 1 },
+	{ ~0ULL, -65, 0, false, 1, 1, 0, 0 },
+	/* zero, and a multiplier past the limit */
+	{ 0, 100, 30, true, 1, 1, 0, 0 },
+	{ 1, 0, 0, false, 1U << 20, 1, -HM_EINVAL, 0 },
+	{ 1, 0, 0, false, (1U << 20) - 1, 1, 0, (1U << 20) - 1 },
+};
+
+static int t_scale_bounds(struct hm_tctx *t)
+{
+	unsigned int i;
+
+	for (i = 0; i < HM_ARRAY_SIZE(hm_t_scales); i++) {
+		const struct hm_t_scale *c = &hm_t_scales[i];
+		s64 v = 0;
+		int r = hm_scale(c->mant, c->shift, c->neg, c->mul, c->exp10,
+				 c->div, &v);
+
+		if (CHECK(t, r == c->ret && (r || v == c->v),
+			  "case %u: %d %lld, want %d %lld", i, r, (long long)v,
+			  c->ret, (long long)c->v))
+			return -1;
+	}
+	return 0;
+}
+
+/* hm_real32_scale(): shifts past 64 bits, the s64 limits, subnormals */
+struct hm_t_real32 {
+	u32 bits;
+	u32 mul;
+	s8 exp10;
+	u32 div;
+	int ret;
+	s64 v;
+};
+
+static const struct hm_t_real32 hm_t_real32s[] = {
+	{ 0x5f000000, 1, 0, 1, -HM_EOVERFLOW, 0 },		/* 2^63 */
+	{ 0xdf000000, 1, 0, 1, 0, HM_T_S64_MIN },		/* -2^63 */
+	{ 0xdeffffff, 1, 0, 1, 0, -9223371487098961920LL },
+	{ 0x5effffff, 3, 0, 3, 0, 9223371487098961920LL },
+	{ 0x5e800000, 1, 0, 1, 0, 1LL << 62 },
+	{ 0x5e800000, 2, 0, 1, -HM_EOVERFLOW, 0 },
+	{ 0xde800000, 2, 0, 1, 0, HM_T_S64_MIN },
+	{ 0x6c800000, 1, -10, 1, 0, 123794003928538027LL },	/* 2^90 */
+	{ 0xec800000, 1, -10, 1, 0, -123794003928538027LL },
+	{ 0x6c000000, 1, -9, 1, 0, 618970019642690137LL },	/* 2^89 */
+	{ 0x6c000000, 1, -7, 1, -HM_EOVERFLOW, 0 },
+	{ 0x3fc00000, 1, 0, 1, 0, 2 },				/* 1.5 */
+	{ 0x40200000, 1, 0, 1, 0, 3 },				/* 2.5 */
+	{ 0xc0200000, 1, 0, 1, 0, -3 },				/* -2.5 */
+	{ 0x3effffff, 1, 0, 1, 0, 0 },			/* 0.5 - 2^-25 */
+	{ 0x00000000, 1, 0, 1, 0, 0 },
+	{ 0x80000000, 1, 0, 1, 0, 0 },				/* -0.0 */
+	{ 0x00000001, 1000, 20, 1, 0, 0 },		/* smallest subnormal */
+	{ 0x80000001, 1, 0, 1, 0, 0 },
+	{ 0x007fffff, 1, 29, 1, 0, 0 },			/* largest subnormal */
+	{ 0x00800000, 1, 0, 1, 0, 0 },			/* smallest normal */
+	{ 0xff800000, 1, 0, 1, -HM_EOVERFLOW, 0 },		/* -inf */
+	{ 0xffc00001, 1, 0, 1, -HM_EFORMAT, 0 },		/* NaN */
+};
+
+static int t_real32_bounds(struct hm_tctx *t)
+{
+	unsigned int i;
+
+	for (i = 0; i < HM_ARRAY_SIZE(hm_t_real32s); i++) {
+		const struct hm_t_real32 *c = &hm_t_real32s[i];
+		s64 v = 0;
+		int r = hm_real32_scale(c->bits, c->mul, c->exp10, c->div, &v);
+
+		if (CHECK(t, r == c->ret && (r || v == c->v),
+			  "case %u (%08x): %d %lld, want %d %lld", i, c->bits,
+			  r, (long long)v, c->ret, (long long)c->v))
+			return -1;
+	}
+	return 0;
+}
+
+/*
+ * hm_scale() and hm_real32_scale() over pseudo-random arguments biased to
+ * the edges, folded into one digest. The expected digest was recorded from
+ * the original __uint128_t implementation: any build (64-bit, 32-bit,
+ * kernel) that computes a different result for any of these calls fails.
+ */
+#define HM_T_DIGEST_N 20000
+#define HM_T_DIGEST 0x1a012260e1414470ULL
+
+static u64 hm_t_fold(u64 h, int r, s64 v)
+{
+	h = (h ^ (u32)r) * 0x100000001b3ULL;
+	return (h ^ (u64)v) * 0x100000001b3ULL;
+}
+
+static u64 hm_t_pick64(struct hm_tctx *t)
+{
+	static const u64 special[] = {
+		0, 1, 2, 3, 5, 9, 10, 0x7fffffffffffffffULL,
+		0x8000000000000000ULL, 0x8000000000000001ULL, ~0ULL,
+		~0ULL - 1, 0xffffffffULL, 0x100000000ULL, 999999999999999999ULL,
+		1000000000000000000ULL, 0xffffff, 0x800000,
+	};
+	u64 x = (u64)rng(t) << 32;
+	unsigned int w;
+
+	x |= rng(t);
+	w = rng(t) % 66;
+
+	if (w == 65)
+		return special[rng(t) % HM_ARRAY_SIZE(special)];
+	return w >= 64 ? x : x & ((1ULL << w) - 1);
+}
+
+static u32 hm_t_pick32(struct hm_tctx *t, bool mul)
+{
+	static const u32 special[] = {
+		0, 1, 2, 3, 7, 10, 1000, 1000000, (1U << 20) - 1, 1U << 20,
+		0xffffffff,
+	};
+	u32 x = rng(t);
+
+	switch (rng(t) % 4) {
+	case 0:
+		return special[rng(t) % HM_ARRAY_SIZE(special)];
+	case 1:
+		return x % 16;
+	case 2:
+		return mul ? x & ((1U << 20) - 1) : x;
+	default:
+		return 1;
+	}
+}
+
+static int t_scale_digest(struct hm_tctx *t)
+{
+	u64 h = 0xcbf29ce484222325ULL;
+	unsigned int i;
+
+	t->rng = 0x2545f491;
+	for (i = 0; i < HM_T_DIGEST_N; i++) {
+		u64 mant = hm_t_pick64(t);
+		int shift = rng(t) % 4 ? (int)(rng(t) % 256) - 150 : 0;
+		int exp10 = rng(t) % 8 ? (int)(rng(t) % 51) - 30 : 0;
+		bool neg = rng(t) & 1;
+		u32 mul = hm_t_pick32(t, true), div = hm_t_pick32(t, false);
+		s64 v = 0;
+		int r;
+
+		if (rng(t) % 16 == 0)
+			exp10 = (int)(rng(t) % 256) - 128;
+		r = hm_scale(mant, shift, neg, mul, exp10, div, &v);
+		h = hm_t_fold(h, r, r ? 0 : v);
+		v = 0;
+		r = hm_real32_scale(rng(t), mul, exp10, div, &v);
+		h = hm_t_fold(h, r, r ? 0 : v);
+	}
+	if (CHECK(t, h == HM_T_DIGEST, "digest %016llx, want %016llx",
+		  (unsigned long long)h, (unsigned long long)HM_T_DIGEST))
+		return -1;
+	return 0;
+}
+
 static int t_abnormal_reply(struct hm_tctx *t)
 {
 	static const u8 pl[3] = { 0x90, 0x1f, 0x00 };
@@ -1217,6 +1447,9 @@ const struct hm_t_case hm_t_cases[] = {
 	{ "cjt188-builders", t_cjt_builders },
 	{ "scale-overflow", t_overflow },
 	{ "scale-real32", t_real32 },
+	{ "scale-bounds", t_scale_bounds },
+	{ "scale-real32-bounds", t_real32_bounds },
+	{ "scale-digest", t_scale_digest },
 	{ "profiles-table", t_profiles },
 	{ "mbus-builders", t_mbus_builders },
 	{ "mbus-record-selection", t_mbus_records },
