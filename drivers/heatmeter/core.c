@@ -7,6 +7,7 @@
 #include <linux/module.h>
 
 #include "heatmeter.h"
+#include "cdev.h"
 
 static int __init heatmeter_init(void)
 {
@@ -16,8 +17,14 @@ static int __init heatmeter_init(void)
 	if (ret)
 		return ret;
 
+	ret = hm_cdev_init();
+	if (ret) {
+		hm_bus_class_exit();
+		return ret;
+	}
 	ret = hm_ldisc_init();
 	if (ret) {
+		hm_cdev_exit();
 		hm_bus_class_exit();
 		return ret;
 	}
@@ -27,6 +34,7 @@ static int __init heatmeter_init(void)
 static void __exit heatmeter_exit(void)
 {
 	hm_ldisc_exit();
+	hm_cdev_exit();
 	hm_bus_class_exit();
 }
 

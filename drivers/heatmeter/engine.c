@@ -92,6 +92,9 @@ static void hm_engine_arm(struct hm_engine *e)
 		if (list_empty(&e->queue))
 			return;
 		when = e->idle_until;
+		t = list_first_entry(&e->queue, struct hm_txn, node);
+		if (ktime_after(t->not_before, when))
+			when = t->not_before;
 		break;
 	case HM_ENG_WAIT:
 		if (hm_framer_midframe(&e->framer))
@@ -370,6 +373,7 @@ static int hm_engine_transmit(struct hm_engine *e, struct hm_txn *t)
 		if (t->wake_pause_ms)
 			msleep(t->wake_pause_ms);
 	}
+	t->t.tx_start = ktime_get();
 	ret = e->ops->send(e, t->req, t->req_len);
 	if (!ret) {
 		spin_lock_irqsave(&e->lock, flags);
@@ -418,11 +422,12 @@ static void hm_engine_work(struct work_struct *work)
 		}
 		if (e->state != HM_ENG_IDLE || list_empty(&e->queue))
 			break;
-		if (ktime_before(ktime_get(), e->idle_until)) {
+		t = list_first_entry(&e->queue, struct hm_txn, node);
+		if (ktime_before(ktime_get(), e->idle_until) ||
+		    ktime_before(ktime_get(), t->not_before)) {
 			hm_engine_arm(e);
 			break;
 		}
-		t = list_first_entry(&e->queue, struct hm_txn, node);
 		list_del_init(&t->node);
 		e->cur = t;
 		e->state = HM_ENG_SEND;

@@ -54,6 +54,8 @@ enum hm_expect {
 /**
  * struct hm_txn_times - timestamps of one transaction
  * @queued: CLOCK_MONOTONIC when submitted
+ * @tx_start: CLOCK_MONOTONIC when the request's first byte was handed to
+ *            the line (of the last try; after any wake-up sequence)
  * @sent: CLOCK_MONOTONIC when the last request byte was handed to the
  *        UART and drained (of the last try)
  * @first_rx: CLOCK_MONOTONIC of the first reply byte (0 = none)
@@ -63,6 +65,7 @@ enum hm_expect {
  */
 struct hm_txn_times {
 	ktime_t queued;
+	ktime_t tx_start;
 	ktime_t sent;
 	ktime_t first_rx;
 	ktime_t frame;
@@ -93,6 +96,9 @@ typedef void (*hm_txn_complete_t)(struct hm_txn *t);
  * @wake_pause_ms: pause after the wake-up
  * @complete: called once in process context when the transaction ends
  * @priv: owner's data
+ * @not_before: CLOCK_MONOTONIC instant before which nothing of this
+ *              transaction goes on the line (0 = at once); the engine's
+ *              hrtimer starts it then, and it holds the queue until then
  * @owner: owner's tag (hm_engine_cancel_owner())
  * @result: 0, -ETIMEDOUT (silence), -EIO (corrupt reply), -ENODEV (line
  *          gone), -ECANCELED, or an error of the line
@@ -127,6 +133,7 @@ struct hm_txn {
 	u16 wake_pause_ms;
 	hm_txn_complete_t complete;
 	void *priv;
+	ktime_t not_before;
 	const void *owner;
 	int result;
 	int lib_err;

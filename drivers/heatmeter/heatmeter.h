@@ -229,6 +229,10 @@ int hm_meter_class_init(void);
 void hm_meter_class_exit(void);
 int hm_errno(int lib_err);
 int hm_cjt188_addr_parse(const char *s, u8 *wire);
+int hm_meter_build(struct hm_meter *m, struct hm_txn *t,
+		   const struct hm_profile *prof, const struct hm_cmd *cmd,
+		   bool reply);
+void hm_txn_wake(struct hm_txn *t, const struct hm_profile *prof);
 
 /* scan.c */
 void hm_scan_init(struct hm_bus *bus);

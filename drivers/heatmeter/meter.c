@@ -18,6 +18,7 @@
 #include <linux/string.h>
 
 #include "heatmeter.h"
+#include "cdev.h"
 #include "cjt188.h"
 #include "hm_err.h"
 #include "mbus.h"
@@ -149,7 +150,7 @@ struct hm_meter *hm_meter_find(struct hm_bus *bus, u8 protocol,
 }
 
 /* the wake-up sequence of a profile onto a transaction */
-static void hm_txn_wake(struct hm_txn *t, const struct hm_profile *prof)
+void hm_txn_wake(struct hm_txn *t, const struct hm_profile *prof)
 {
 	if (!prof || !prof->wire.wake_count)
 		return;
@@ -166,9 +167,9 @@ static void hm_txn_wake(struct hm_txn *t, const struct hm_profile *prof)
  * the meter's data), else a state command (E5 if the profile says so, else
  * nothing comes back).
  */
-static int hm_meter_build(struct hm_meter *m, struct hm_txn *t,
-			  const struct hm_profile *prof,
-			  const struct hm_cmd *cmd, bool reply)
+int hm_meter_build(struct hm_meter *m, struct hm_txn *t,
+		   const struct hm_profile *prof, const struct hm_cmd *cmd,
+		   bool reply)
 {
 	int len;
 
@@ -397,6 +398,7 @@ static void hm_meter_read_done(struct hm_txn *t)
 		kobject_uevent(&m->dev.kobj, KOBJ_CHANGE);
 	mutex_unlock(&m->lock);
 	wake_up_all(&m->wait);
+	hm_cdev_meter_reading(m, t, err, err ? NULL : &rd);
 	if (mine)
 		hm_txn_put(t);
 	put_device(&m->dev);
@@ -789,6 +791,7 @@ static struct attribute *hm_meter_attrs[] = {
 	&dev_attr_last_update.attr,
 	&dev_attr_max_age_ms.attr,
 	&dev_attr_highres.attr,
+	&dev_attr_test_mode.attr,
 	NULL
 };
 
@@ -976,6 +979,7 @@ struct hm_meter *hm_meter_create(struct hm_bus *bus, u8 protocol,
 	m->dev.class = &hm_meter_class;
 	m->dev.parent = &bus->dev;
 	m->dev.release = hm_meter_release;
+	m->dev.devt = hm_cdev_devt(m->id);	/* /dev/heatmeterN */
 	/* no power management, and "power" is the thermal power attribute */
 	device_set_pm_not_required(&m->dev);
 	ret = dev_set_name(&m->dev, "heatmeter%d", m->id);
@@ -1021,6 +1025,7 @@ void hm_meter_remove(struct hm_meter *m)
 		hm_engine_cancel(&m->bus->engine, t);
 		hm_txn_put(t);
 	}
+	hm_cdev_meter_remove(m);
 	device_unregister(&m->dev);
 }
 

@@ -1,0 +1,729 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * heatmeter: the ioctls of /dev/heatmeterN (include/uapi/linux/heatmeter.h,
+ * Documentation/userspace-api/heatmeter.rst): reads on demand, test mode,
+ * the start-stop and real-time synchronous verification methods, the
+ * simulated flow and raw vendor commands.
+ *
+ * Each ioctl that talks to the meter queues one transaction (struct hm_vop
+ * wraps it) on the meter's bus and, unless HEATMETER_ASYNC, sleeps until it
+ * completes. With ASYNC the operation stays with the open file until a call
+ * with HEATMETER_WAIT collects it; closing the file cancels it. SYNC sets
+ * the transaction's not_before: the engine's hrtimer starts the line at
+ * that instant, never earlier.
+ *
+ * A meter that does not answer is not an error of the call: the reading
+ * comes back with its error field set. The call fails for bad arguments
+ * (-EINVAL), what the profile cannot do (-EOPNOTSUPP), a busy ASYNC slot
+ * (-EBUSY), a meter or line that went away (-ENODEV) and signals.
+ */
+#include <linux/capability.h>
+#include <linux/kernel.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+
+#include "heatmeter.h"
+#include "cdev.h"
+#include "cjt188.h"
+#include "mbus.h"
+
+#define HM_SYNC_AHEAD_MAX_S	3600	/* SYNC: at most this far ahead */
+#define HM_RAW_TIMEOUT_MAX_MS	60000
+
+/**
+ * struct hm_vop - one verification transaction
+ * @ref: the owner's and the completion's
+ * @t: the transaction
+ * @cm: the meter's char device side (a reference is held)
+ * @prof: profile the request was built with (NULL: generic M-Bus)
+ * @auto_prof: CJ/T 188 without a named profile: pick one from the reply
+ * @decode: the reply is a reading
+ * @deliver: give the reading to the readers too
+ * @highres: the request read the high-resolution registers
+ * @rdflags: HEATMETER_RD_* for the reading
+ * @at: SYNC: the instant (CLOCK_MONOTONIC)
+ * @sync_flags: SYNC: its flags
+ * @rd: the reading, final once @t is done
+ */
+struct hm_vop {
+	struct kref ref;
+	struct hm_txn *t;
+	struct hm_cmeter *cm;
+	const struct hm_profile *prof;
+	bool auto_prof;
+	bool decode;
+	bool deliver;
+	bool highres;
+	u32 rdflags;
+	ktime_t at;
+	u32 sync_flags;
+	struct heatmeter_reading rd;
+};
+
+static void hm_vop_release(struct kref *ref)
+{
+	struct hm_vop *op = container_of(ref, struct hm_vop, ref);
+
+	hm_txn_put(op->t);
+	hm_cmeter_put(op->cm);
+	kfree(op);
+}
+
+static void hm_vop_put(struct hm_vop *op)
+{
+	if (op)
+		kref_put(&op->ref, hm_vop_release);
+}
+
+static struct hm_vop *hm_vop_alloc(struct hm_cmeter *cm)
+{
+	struct hm_vop *op = kzalloc(sizeof(*op), GFP_KERNEL);
+
+	if (!op)
+		return NULL;
+	op->t = hm_txn_alloc(GFP_KERNEL);
+	if (!op->t) {
+		kfree(op);
+		return NULL;
+	}
+	kref_init(&op->ref);
+	kref_get(&cm->ref);
+	op->cm = cm;
+	op->t->priv = op;
+	return op;
+}
+
+/* completion: engine work, process context */
+static void hm_vop_done(struct hm_txn *t)
+{
+	struct hm_vop *op = t->priv;
+	struct hm_meter *m = op->cm->m;
+	const struct hm_profile *prof = op->prof;
+	struct hm_reading rd;
+	int err = t->result;
+
+	hm_reading_init(&rd);
+	if (op->decode && !err) {
+		if (m->protocol == HM_PROTO_CJT188) {
+			if (op->auto_prof)
+				prof = hm_profile_match(t->reply, t->reply_len);
+			err = hm_errno(hm_cjt188_decode(t->reply, t->reply_len,
+							prof, NULL, &rd));
+		} else {
+			err = hm_errno(hm_mbus_decode(t->reply, t->reply_len,
+						      op->highres && prof &&
+						      prof->mbus_subunit ?
+						      HM_MBUS_DF_SUBUNIT1 : 0,
+						      NULL, &rd));
+		}
+		if (err && m->protocol == HM_PROTO_MBUS) {
+			mutex_lock(&m->lock);
+			m->need_reset = true;
+			mutex_unlock(&m->lock);
+		}
+	}
+	hm_cdev_fill(&op->rd, t, err, op->decode ? &rd : NULL,
+		     op->rdflags | (op->highres ? HEATMETER_RD_HIGHRES : 0));
+	if (op->deliver)
+		hm_cdev_deliver(op->cm, &op->rd);
+	hm_vop_put(op);
+}
+
+static int hm_vop_submit(struct hm_vop *op)
+{
+	struct hm_meter *m = op->cm->m;
+	int ret;
+
+	op->t->complete = hm_vop_done;
+	op->t->owner = op->cm;
+	kref_get(&op->ref);		/* the completion's */
+	ret = hm_engine_submit(&m->bus->engine, op->t);
+	if (ret)
+		kref_put(&op->ref, hm_vop_release);
+	return ret;
+}
+
+/* the profile commands are built with; m->lock held */
+static const struct hm_profile *hm_v_profile(struct hm_meter *m)
+{
+	if (m->profile)
+		return m->profile;
+	if (m->protocol == HM_PROTO_CJT188)
+		return m->matched ? m->matched : hm_profile_default();
+	return NULL;
+}
+
+static const struct hm_cmd hm_v_req_ud2 = {
+	.proto = HM_PROTO_MBUS,
+	.ctrl = HM_MBUS_C_REQ_UD2,
+};
+
+/* M-Bus: a link reset first if the meter's FCB state is unknown */
+static void hm_v_reset_link(struct hm_meter *m)
+{
+	struct hm_txn *t;
+
+	if (m->protocol != HM_PROTO_MBUS || !m->need_reset)
+		return;
+	t = hm_txn_alloc(GFP_KERNEL);
+	if (!t)
+		return;
+	t->req_len = hm_mbus_build_snd_nke(t->req, sizeof(t->req), m->primary);
+	t->expect = HM_EXPECT_MBUS_ACK;
+	t->tries = 1;
+	t->owner = m;
+	if (!hm_engine_submit(&m->bus->engine, t)) {
+		m->need_reset = false;
+		m->fcb = false;
+	}
+	hm_txn_put(t);
+}
+
+/* a read of the meter as a vop (not yet submitted) */
+static struct hm_vop *hm_v_read_op(struct hm_cmeter *cm, u32 rdflags,
+				   ktime_t not_before, u8 tries)
+{
+	struct hm_meter *m = cm->m;
+	const struct hm_cmd *cmd;
+	struct hm_vop *op;
+	int ret;
+
+	op = hm_vop_alloc(cm);
+	if (!op)
+		return ERR_PTR(-ENOMEM);
+	mutex_lock(&m->lock);
+	op->prof = hm_v_profile(m);
+	op->auto_prof = m->protocol == HM_PROTO_CJT188 && !m->profile;
+	op->highres = m->highres && op->prof &&
+		      op->prof->read_highres.proto != HM_PROTO_NONE;
+	if (op->highres)
+		cmd = &op->prof->read_highres;
+	else if (op->prof)
+		cmd = &op->prof->read;
+	else
+		cmd = &hm_v_req_ud2;
+	hm_v_reset_link(m);
+	ret = hm_meter_build(m, op->t, op->prof, cmd, true);
+	if (!ret)
+		hm_txn_wake(op->t, op->prof);
+	mutex_unlock(&m->lock);
+	if (ret) {
+		hm_vop_put(op);
+		return ERR_PTR(ret);
+	}
+	op->decode = true;
+	op->deliver = true;
+	op->rdflags = rdflags;
+	op->t->not_before = not_before;
+	op->t->tries = tries;
+	return op;
+}
+
+/* sleep until @op is complete; on a signal the caller still owns it */
+static int hm_vop_wait(struct hm_vop *op)
+{
+	int ret = hm_txn_wait(op->t);
+
+	if (!ret && op->rd.error == -ENODEV)
+		return -ENODEV;
+	return ret;
+}
+
+/* wait, and on a signal take the transaction back (or let it finish) */
+static int hm_vop_wait_or_cancel(struct hm_vop *op)
+{
+	int ret = hm_vop_wait(op);
+
+	if (ret == -ERESTARTSYS)
+		hm_engine_cancel(&op->cm->m->bus->engine, op->t);
+	return ret;
+}
+
+/* a profile command that changes the meter's state; waits for it */
+static int hm_v_command(struct hm_cmeter *cm, const struct hm_cmd *cmd)
+{
+	struct hm_meter *m = cm->m;
+	struct hm_vop *op;
+	int ret;
+
+	if (cmd->proto == HM_PROTO_NONE)
+		return -EOPNOTSUPP;
+	op = hm_vop_alloc(cm);
+	if (!op)
+		return -ENOMEM;
+	mutex_lock(&m->lock);
+	op->prof = hm_v_profile(m);
+	ret = hm_meter_build(m, op->t, op->prof, cmd, false);
+	if (!ret)
+		hm_txn_wake(op->t, op->prof);
+	mutex_unlock(&m->lock);
+	if (!ret)
+		ret = hm_vop_submit(op);
+	if (!ret)
+		ret = hm_vop_wait_or_cancel(op);
+	if (!ret)
+		ret = op->t->result;
+	hm_vop_put(op);
+	return ret;
+}
+
+static void hm_v_strcpy(char *dst, const char *src, size_t size)
+{
+	strscpy(dst, src ? src : "", size);
+}
+
+static int hm_v_info(struct hm_cmeter *cm, struct heatmeter_info *info)
+{
+	struct hm_meter *m = cm->m;
+	const struct hm_profile *prof;
+	struct hm_identity id;
+	s64 expires;
+
+	spin_lock_irq(&m->id_lock);
+	id = m->ident;
+	spin_unlock_irq(&m->id_lock);
+	mutex_lock(&m->lock);
+	prof = m->profile;
+	hm_v_strcpy(info->profile, prof ? prof->name :
+		    m->protocol == HM_PROTO_MBUS ? "mbus" :
+		    m->matched ? m->matched->name : "auto",
+		    sizeof(info->profile));
+	mutex_unlock(&m->lock);
+
+	info->protocol = m->protocol == HM_PROTO_MBUS ? HEATMETER_PROTO_MBUS :
+			 HEATMETER_PROTO_CJT188;
+	info->meter_type = id.meter_type;
+	info->medium = id.manufacturer[0] ? id.medium : 0xff;
+	info->version = id.version;
+	info->test_mode = hm_cdev_test_mode(m, &expires);
+	info->test_mode_expires = expires;
+	if (prof && prof->test_enter.proto != HM_PROTO_NONE)
+		info->caps |= HEATMETER_CAP_TEST_MODE;
+	if (prof && prof->test_exit.proto != HM_PROTO_NONE)
+		info->caps |= HEATMETER_CAP_TEST_MODE_EXIT;
+	if (prof && prof->read_highres.proto != HM_PROTO_NONE)
+		info->caps |= HEATMETER_CAP_HIGHRES;
+	if (prof && prof->sim_flow.proto != HM_PROTO_NONE)
+		info->caps |= HEATMETER_CAP_SIMULATED_FLOW;
+	hm_v_strcpy(info->address, m->address, sizeof(info->address));
+	hm_v_strcpy(info->id, id.id[0] ? id.id : m->protocol == HM_PROTO_CJT188 ?
+		    m->address : "", sizeof(info->id));
+	hm_v_strcpy(info->manufacturer, id.manufacturer,
+		    sizeof(info->manufacturer));
+	hm_v_strcpy(info->bus, dev_name(&m->bus->dev), sizeof(info->bus));
+	return 0;
+}
+
+static int hm_v_read(struct hm_cmeter *cm, struct heatmeter_reading *rd)
+{
+	struct hm_vop *op;
+	int ret;
+
+	op = hm_v_read_op(cm, 0, 0, 0);
+	if (IS_ERR(op))
+		return PTR_ERR(op);
+	ret = hm_vop_submit(op);
+	if (!ret)
+		ret = hm_vop_wait_or_cancel(op);
+	if (!ret)
+		*rd = op->rd;
+	hm_vop_put(op);
+	return ret;
+}
+
+static int hm_v_test_mode(struct hm_cmeter *cm, struct heatmeter_test_mode *tm)
+{
+	struct hm_meter *m = cm->m;
+	const struct hm_profile *prof;
+	ktime_t expires = 0;
+	int ret;
+
+	if (tm->enable > 1)
+		return -EINVAL;
+	mutex_lock(&m->lock);
+	prof = m->profile;		/* test mode needs a named profile */
+	mutex_unlock(&m->lock);
+	if (!prof)
+		return -EOPNOTSUPP;
+	ret = hm_v_command(cm, tm->enable ? &prof->test_enter : &prof->test_exit);
+	if (ret)
+		return ret;
+
+	if (tm->enable && prof->test_expiry_s)
+		expires = ktime_add(ktime_get(), ktime_set(prof->test_expiry_s, 0));
+	spin_lock_irq(&cm->lock);
+	if (tm->enable) {
+		/* re-entry is not known to extend it: keep the earlier end */
+		if (!cm->test_mode || !cm->test_expires)
+			cm->test_expires = expires;
+		cm->test_mode = true;
+		expires = cm->test_expires;
+	} else {
+		cm->test_mode = false;
+		cm->test_expires = 0;
+	}
+	spin_unlock_irq(&cm->lock);
+	tm->expires = ktime_to_ns(expires);
+
+	mutex_lock(&m->lock);
+	if (m->profile == prof) {
+		m->highres = tm->enable &&
+			     prof->read_highres.proto != HM_PROTO_NONE;
+		m->have = false;	/* other registers: forget the cache */
+	}
+	mutex_unlock(&m->lock);
+	return 0;
+}
+
+static int hm_v_simulated_flow(struct hm_cmeter *cm,
+			       struct heatmeter_simulated_flow *sf)
+{
+	const struct hm_profile *prof;
+	struct hm_meter *m = cm->m;
+
+	if (sf->enable > 1)
+		return -EINVAL;
+	mutex_lock(&m->lock);
+	prof = m->profile;
+	mutex_unlock(&m->lock);
+	/* profiles document a command to start it, none to stop it */
+	if (!prof || !sf->enable)
+		return -EOPNOTSUPP;
+	return hm_v_command(cm, &prof->sim_flow);
+}
+
+/* flags of START, STOP and SYNC: 0, ASYNC or WAIT */
+static int hm_v_mode(u32 flags)
+{
+	if ((flags & HEATMETER_ASYNC) && (flags & HEATMETER_WAIT))
+		return -EINVAL;
+	return 0;
+}
+
+/* queue (flags 0 or ASYNC) the operation of @slot; r->mutex held */
+static int hm_v_queue(struct hm_reader *r, enum hm_vop_slot slot,
+		      struct hm_vop *op)
+{
+	int ret;
+
+	ret = hm_vop_submit(op);
+	if (ret) {
+		hm_vop_put(op);
+		return ret;
+	}
+	r->pending[slot] = op;
+	return 0;
+}
+
+/*
+ * Collect the operation of @slot: sleeps without r->mutex. On a signal an
+ * ASYNC operation stays pending for the next WAIT; a synchronous one is
+ * taken back.
+ */
+static struct hm_vop *hm_v_collect(struct hm_reader *r, enum hm_vop_slot slot,
+				   bool keep)
+{
+	struct hm_vop *op = r->pending[slot];
+	int ret;
+
+	if (!op)
+		return ERR_PTR(-EINVAL);
+	r->pending[slot] = NULL;
+	mutex_unlock(&r->mutex);
+	ret = hm_vop_wait(op);
+	mutex_lock(&r->mutex);
+	if (ret == -ERESTARTSYS && keep && !r->pending[slot]) {
+		r->pending[slot] = op;
+		return ERR_PTR(ret);
+	}
+	if (ret) {
+		if (ret == -ERESTARTSYS)
+			hm_engine_cancel(&r->cm->m->bus->engine, op->t);
+		hm_vop_put(op);
+		return ERR_PTR(ret);
+	}
+	return op;
+}
+
+static int hm_v_snapshot(struct hm_reader *r, bool stop,
+			 struct heatmeter_snapshot *s)
+{
+	enum hm_vop_slot slot = stop ? HM_VS_STOP : HM_VS_START;
+	const struct heatmeter_reading *a, *b;
+	struct hm_vop *op;
+	int ret;
+
+	ret = hm_v_mode(s->flags);
+	if (ret || s->reserved || (s->flags & ~(HEATMETER_ASYNC | HEATMETER_WAIT)))
+		return -EINVAL;
+	if (!(s->flags & HEATMETER_WAIT)) {
+		if (r->pending[slot])
+			return -EBUSY;
+		if (stop && !r->have_start)
+			return -EINVAL;		/* STOP without START */
+		op = hm_v_read_op(r->cm, HEATMETER_RD_SNAPSHOT, 0, 0);
+		if (IS_ERR(op))
+			return PTR_ERR(op);
+		ret = hm_v_queue(r, slot, op);
+		if (ret || (s->flags & HEATMETER_ASYNC))
+			return ret;
+	}
+	op = hm_v_collect(r, slot, s->flags & HEATMETER_WAIT);
+	if (IS_ERR(op))
+		return PTR_ERR(op);
+
+	if (!stop) {
+		r->start = op->rd;
+		r->have_start = true;
+		s->start = op->rd;
+		hm_vop_put(op);
+		return 0;
+	}
+	s->start = r->start;
+	s->stop = op->rd;
+	r->have_start = false;
+	hm_vop_put(op);
+	a = &s->start;
+	b = &s->stop;
+	if (!a->error && !b->error) {
+		if (a->valid & b->valid & HM_QBIT(HM_Q_ENERGY)) {
+			s->d_energy = b->values[HM_Q_ENERGY] - a->values[HM_Q_ENERGY];
+			s->valid |= 1;
+		}
+		if (a->valid & b->valid & HM_QBIT(HM_Q_VOLUME)) {
+			s->d_volume = b->values[HM_Q_VOLUME] - a->values[HM_Q_VOLUME];
+			s->valid |= 2;
+		}
+	}
+	if (a->ts.tx_done && b->ts.tx_done)
+		s->d_time = b->ts.tx_done - a->ts.tx_done;
+	return 0;
+}
+
+/* a trigger frame (M-Bus freeze broadcast, no reply) as a vop */
+static struct hm_vop *hm_v_trigger_op(struct hm_cmeter *cm, ktime_t at)
+{
+	struct hm_meter *m = cm->m;
+	struct hm_vop *op;
+	int len;
+
+	if (m->protocol != HM_PROTO_MBUS)
+		return ERR_PTR(-EOPNOTSUPP);	/* CJ/T 188: no trigger known */
+	op = hm_vop_alloc(cm);
+	if (!op)
+		return ERR_PTR(-ENOMEM);
+	len = hm_mbus_build_freeze(op->t->req, sizeof(op->t->req),
+				   HM_MBUS_ADDR_BCAST, 1);
+	if (len < 0) {
+		hm_vop_put(op);
+		return ERR_PTR(-EINVAL);
+	}
+	op->t->req_len = len;
+	op->t->expect = HM_EXPECT_NONE;
+	op->t->tries = 1;
+	op->t->not_before = at;
+	op->rdflags = HEATMETER_RD_SYNC;
+	return op;
+}
+
+static int hm_v_sync(struct hm_reader *r, struct heatmeter_sync *s)
+{
+	const u32 known = HEATMETER_ASYNC | HEATMETER_WAIT |
+			  HEATMETER_SYNC_REALTIME | HEATMETER_SYNC_TRIGGER;
+	struct hm_vop *op;
+	ktime_t now, at;
+	int ret;
+
+	if (hm_v_mode(s->flags) || (s->flags & ~known))
+		return -EINVAL;
+	if (!(s->flags & HEATMETER_WAIT)) {
+		if (s->at <= 0)
+			return -EINVAL;
+		now = ktime_get();
+		at = s->at;
+		if (s->flags & HEATMETER_SYNC_REALTIME)
+			at = ktime_add(ktime_sub(at, ktime_get_real()), now);
+		/* in the past: at once (late says by how much) */
+		if (at <= 0)
+			at = 1;
+		if (ktime_after(at, ktime_add(now, ktime_set(HM_SYNC_AHEAD_MAX_S, 0))))
+			return -EINVAL;
+		if (r->pending[HM_VS_SYNC])
+			return -EBUSY;
+		if (s->flags & HEATMETER_SYNC_TRIGGER)
+			op = hm_v_trigger_op(r->cm, at);
+		else
+			op = hm_v_read_op(r->cm, HEATMETER_RD_SYNC, at, 1);
+		if (IS_ERR(op))
+			return PTR_ERR(op);
+		op->at = at;
+		op->sync_flags = s->flags;
+		ret = hm_v_queue(r, HM_VS_SYNC, op);
+		if (ret || (s->flags & HEATMETER_ASYNC))
+			return ret;
+	}
+	op = hm_v_collect(r, HM_VS_SYNC, s->flags & HEATMETER_WAIT);
+	if (IS_ERR(op))
+		return PTR_ERR(op);
+	s->flags = (s->flags & (HEATMETER_ASYNC | HEATMETER_WAIT)) |
+		   (op->sync_flags & (HEATMETER_SYNC_REALTIME |
+				      HEATMETER_SYNC_TRIGGER));
+	s->reading = op->rd;
+	s->late = op->rd.ts.tx_start ? op->rd.ts.tx_start - ktime_to_ns(op->at) : 0;
+	hm_vop_put(op);
+	return 0;
+}
+
+/* the reply's payload into @raw */
+static void hm_v_raw_reply(const struct hm_txn *t, struct heatmeter_raw *raw)
+{
+	const u8 *f = t->reply;
+	size_t n = 0, off = 0;
+
+	if (!t->reply_len)
+		return;
+	if (f[0] == 0xe5) {
+		raw->reply_control = 0xe5;
+	} else if (f[0] == 0x10 && t->reply_len >= 5) {
+		raw->reply_control = f[1];
+	} else if (f[0] == 0x68 && t->reply_len > 11 && f[3] != 0x68) {
+		/* CJ/T 188: 68 T A0..A6 C L DI ... CS 16 */
+		raw->reply_control = f[9];
+		off = 11;
+		n = f[10];
+	} else if (f[0] == 0x68 && t->reply_len >= 9) {
+		/* M-Bus: 68 L L 68 C A CI data CS 16 */
+		raw->reply_control = f[4];
+		raw->reply_ci = f[6];
+		off = 7;
+		n = f[1] >= 3 ? f[1] - 3 : 0;
+	}
+	if (off + n > t->reply_len)
+		n = t->reply_len > off ? t->reply_len - off : 0;
+	n = min(n, sizeof(raw->reply));
+	memcpy(raw->reply, f + off, n);
+	raw->reply_len = n;
+}
+
+static int hm_v_raw(struct hm_cmeter *cm, struct heatmeter_raw *raw)
+{
+	struct hm_meter *m = cm->m;
+	const struct hm_profile *prof;
+	struct hm_vop *op;
+	struct hm_txn *t;
+	bool reply = !(raw->flags & HEATMETER_RAW_NO_REPLY);
+	int len, ret;
+
+	if (raw->len > HEATMETER_RAW_MAX ||
+	    (raw->flags & ~HEATMETER_RAW_NO_REPLY) ||
+	    raw->timeout_ms > HM_RAW_TIMEOUT_MAX_MS)
+		return -EINVAL;
+	op = hm_vop_alloc(cm);
+	if (!op)
+		return -ENOMEM;
+	t = op->t;
+	mutex_lock(&m->lock);
+	prof = hm_v_profile(m);
+	if (m->protocol == HM_PROTO_CJT188) {
+		len = hm_cjt188_build(t->req, sizeof(t->req), prof->wire.preamble,
+				      prof->req_type, m->addr_wire, raw->control,
+				      raw->len ? raw->data : NULL, raw->len);
+		t->expect = reply ? HM_EXPECT_CJT188 : HM_EXPECT_NONE;
+		memcpy(t->match, m->addr_wire, 7);
+		t->match_len = reply ? 7 : 0;
+	} else {
+		if (!raw->len && !raw->ci)
+			len = hm_mbus_build_short(t->req, sizeof(t->req),
+						  raw->control, m->primary);
+		else
+			len = hm_mbus_build_long(t->req, sizeof(t->req),
+						 raw->control, m->primary,
+						 raw->ci, raw->data, raw->len);
+		t->expect = reply ? HM_EXPECT_MBUS_ANY : HM_EXPECT_NONE;
+	}
+	if (len > 0)
+		hm_txn_wake(t, prof);
+	mutex_unlock(&m->lock);
+	if (len <= 0) {
+		hm_vop_put(op);
+		return -EINVAL;
+	}
+	t->req_len = len;
+	t->tries = 1;
+	t->timeout_ms = raw->timeout_ms;
+	ret = hm_vop_submit(op);
+	if (!ret)
+		ret = hm_vop_wait_or_cancel(op);
+	if (!ret)
+		ret = t->result;
+	if (!ret)
+		hm_v_raw_reply(t, raw);
+	hm_vop_put(op);
+	return ret;
+}
+
+/**
+ * hm_verify_ioctl() - one ioctl on an open file
+ * @r: the file
+ * @cmd: HEATMETER_IOC_* (known; permissions checked; size checked)
+ * @arg: kernel copy of the argument
+ *
+ * Return: 0 (the argument is copied back) or -errno.
+ */
+long hm_verify_ioctl(struct hm_reader *r, unsigned int cmd, void *arg)
+{
+	struct hm_cmeter *cm = r->cm;
+	long ret;
+
+	switch (cmd) {
+	case HEATMETER_IOC_GET_INFO:
+		return hm_v_info(cm, arg);
+	case HEATMETER_IOC_READ:
+		return hm_v_read(cm, arg);
+	case HEATMETER_IOC_TEST_MODE:
+		return hm_v_test_mode(cm, arg);
+	case HEATMETER_IOC_SIMULATED_FLOW:
+		return hm_v_simulated_flow(cm, arg);
+	case HEATMETER_IOC_RAW:
+		return hm_v_raw(cm, arg);
+	default:
+		break;
+	}
+	if (mutex_lock_interruptible(&r->mutex))
+		return -ERESTARTSYS;
+	switch (cmd) {
+	case HEATMETER_IOC_START:
+		ret = hm_v_snapshot(r, false, arg);
+		break;
+	case HEATMETER_IOC_STOP:
+		ret = hm_v_snapshot(r, true, arg);
+		break;
+	case HEATMETER_IOC_SYNC:
+		ret = hm_v_sync(r, arg);
+		break;
+	default:
+		ret = -ENOTTY;
+		break;
+	}
+	mutex_unlock(&r->mutex);
+	return ret;
+}
+
+/**
+ * hm_verify_release() - the file is closed: cancel its ASYNC operations
+ * @r: the file
+ */
+void hm_verify_release(struct hm_reader *r)
+{
+	struct hm_vop *op;
+	int i;
+
+	for (i = 0; i < HM_VS_COUNT; i++) {
+		op = r->pending[i];
+		r->pending[i] = NULL;
+		if (!op)
+			continue;
+		hm_engine_cancel(&r->cm->m->bus->engine, op->t);
+		hm_vop_put(op);
+	}
+}
