@@ -10,7 +10,9 @@ B=/sys/class/heatmeter_bus/hmbus0
 # explain VALUE ATTRIBUTE: the value in everyday units
 explain() {
 	awk -v v="$1" -v a="$2" 'BEGIN {
-		if (a ~ /energy$/) printf "mWh = %.3f kWh", v / 1e6
+		if (a ~ /energy$/ && v < 1e6) printf "mWh = %.3f Wh", v / 1e3
+		else if (a ~ /energy$/) printf "mWh = %.3f kWh", v / 1e6
+		else if (a == "volume" && v < 1e6) printf "mL = %.3f L", v / 1e3
 		else if (a == "volume") printf "mL = %.3f m3", v / 1e6
 		else if (a == "power") printf "mW = %.3f kW", v / 1e6
 		else if (a == "flow") printf "mL/h = %.4f m3/h", v / 1e6
