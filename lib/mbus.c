@@ -372,6 +372,7 @@ static bool vif_scale(const struct hm_mbus_record *rec, struct vif_scale *s)
 	static const u32 tmul[4] = { 1, 60, 3600, 86400 };
 
 	s->mul = 1;
+	s->exp10 = 0;
 	s->div = 1;
 	if (rec->vif == 0xfb) {
 		if (!rec->nvife)
