@@ -5,7 +5,7 @@
 #   make               module (against KDIR) and userspace tools
 #   make check         every test tier; ends with "N passed, N failed"
 #   make demo          the driver in a VM reading simulated meters
-#   make check-lib | check-build | check-style | check-kunit | check-vm | check-dkms
+#   make check-lib | check-build | check-style | check-docs | check-kunit | check-vm | check-dkms
 #   make bench | fuzz | install-deps | clean
 
 ROOT := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
@@ -18,7 +18,7 @@ KDIR ?= $(firstword $(wildcard /lib/modules/$(shell uname -r)/build) \
 export HEATMETER_CACHE ?= $(HOME)/.cache/heatmeter
 
 .PHONY: all modules userspace check check-lib check-build check-style \
-	check-kunit check-vm check-dkms demo bench fuzz install-deps clean \
+	check-docs check-kunit check-vm check-dkms demo bench fuzz install-deps clean \
 	modules_install
 
 all: modules userspace
@@ -38,7 +38,7 @@ install-deps:
 check: install-deps
 	$(ROOT)/scripts/check all
 
-check-lib check-build check-style check-kunit check-vm check-dkms: install-deps
+check-lib check-build check-style check-docs check-kunit check-vm check-dkms: install-deps
 	$(ROOT)/scripts/check $(patsubst check-%,%,$@)
 
 demo: install-deps
