@@ -10,5 +10,6 @@ struct hmctl_cmd {
 };
 
 int hmctl_decode(int argc, char **argv);
+int hmctl_verify(int argc, char **argv);
 
 #endif

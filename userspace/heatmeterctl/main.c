@@ -13,6 +13,8 @@
 static const struct hmctl_cmd cmds[] = {
 	{ "decode", "decode a captured CJ/T 188 or M-Bus frame (hex dump) to JSON",
 	  hmctl_decode },
+	{ "verify", "verification ioctls of /dev/heatmeterN (info, read, test-mode, start-stop, sync, raw)",
+	  hmctl_verify },
 };
 
 static void usage(FILE *f)

@@ -14,6 +14,7 @@
  *   hmcdev raw DEV C HEX [CI]
  *   hmcdev perm DEV r|w|rw               every ioctl's result on such an fd
  *   hmcdev fuzz DEV N [SEED]             N random ioctls
+ *   hmcdev --uid UID COMMAND...          the same as that user (no caps)
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -23,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <grp.h>
 #include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
@@ -326,6 +328,11 @@ static int cmd_sync(int argc, char **argv)
 				printf("dev=%s late=%lld ", argv[i], (long long)s[i].late);
 				print_reading("", &s[i].reading);
 				printf("\n");
+			} else {
+				printf("round=%d dev=%d at=%lld tx_start=%lld late=%lld error=%d\n",
+				       k, i, (long long)at,
+				       (long long)s[i].reading.ts.tx_start,
+				       (long long)s[i].late, s[i].reading.error);
 			}
 		}
 		skews[ns++] = hi - lo;
@@ -470,11 +477,14 @@ static int cmd_fuzz(const char *dev, long n, unsigned long seed)
 			} else if (rnd() % 2) {
 				*(uint32_t *)buf = _IOC_SIZE(cmd) + rnd() % 3;
 			}
-			if (cmd == HEATMETER_IOC_RAW && rnd() % 2) {
+			if (cmd == HEATMETER_IOC_RAW) {
 				struct heatmeter_raw *w = (void *)buf;
 
+				/* mostly no reply: a timeout costs bus time */
 				w->len %= 300;
-				w->timeout_ms %= 300;
+				w->timeout_ms = w->timeout_ms % 50 + 1;
+				if (rnd() % 4)
+					w->flags = HEATMETER_RAW_NO_REPLY;
 			}
 			if (cmd == HEATMETER_IOC_TEST_MODE)
 				((struct heatmeter_test_mode *)buf)->enable %= 3;
@@ -511,6 +521,15 @@ static int cmd_fuzz(const char *dev, long n, unsigned long seed)
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	/* --uid N: drop root (and with it every capability) first */
+	if (argc > 2 && !strcmp(argv[1], "--uid")) {
+		if (setgroups(0, NULL) || setgid(atoi(argv[2])) || setuid(atoi(argv[2]))) {
+			perror("setuid");
+			return 2;
+		}
+		argc -= 2;
+		argv += 2;
+	}
 	if (argc < 3) {
 		fprintf(stderr, "usage: see the source\n");
 		return 2;
@@ -530,6 +549,13 @@ int main(int argc, char **argv)
 		return cmd_onoff(argv[2], 0, argv[3]);
 	if (!strcmp(argv[1], "startstop"))
 		return cmd_startstop(argc - 2, argv + 2);
+	if (!strcmp(argv[1], "stop")) {
+		struct heatmeter_snapshot st = { .size = sizeof(st) };
+		int fd = xopen(argv[2], O_RDWR);
+
+		printf("stop=%s\n", ename(ioctl(fd, HEATMETER_IOC_STOP, &st) ? errno : 0));
+		return 0;
+	}
 	if (!strcmp(argv[1], "sync"))
 		return cmd_sync(argc - 2, argv + 2);
 	if (!strcmp(argv[1], "raw") && argc > 4)
