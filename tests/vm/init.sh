@@ -22,7 +22,9 @@ mode=$(sed -n 's/.*hmvm=\([a-z]*\).*/\1/p' /proc/cmdline)
 for t in /tests/[0-9]*.sh; do
 	[ "$mode" = demo ] && break
 	echo "HMVM: running $t"
+	t0=$(cut -d' ' -f1 /proc/uptime)
 	sh "$t" 2>&1 | tee -a /tmp/results
+	echo "# vm-time $(basename "$t"): $(awk -v a="$t0" '{ printf "%.1f", $1 - a }' /proc/uptime) s" | tee -a /tmp/results
 done
 [ "$mode" = demo ] && sh /tests/demo.sh
 if [ -e $KMEMLEAK ] && [ "$mode" != demo ]; then
@@ -36,7 +38,7 @@ if [ -e $KMEMLEAK ] && [ "$mode" != demo ]; then
 	fi
 fi
 echo "===HMVM-RESULTS==="
-grep -E '^(not )?ok - ' /tmp/results 2>/dev/null
+grep -E '^(not )?ok - |^# vm-time' /tmp/results 2>/dev/null
 echo "===HMVM-DMESG==="
 dmesg
 echo "===HMVM-END==="
