@@ -28,6 +28,8 @@ struct fake_line {
 	u32 bauds[FAKE_MAX_BAUDS];
 	unsigned int nbauds;
 	bool echo;			/* the line echoes what is sent */
+	bool echo_split;		/* ... only echo_now bytes of it in send() */
+	size_t echo_now;
 	const u8 *reply;		/* answered to every request ... */
 	size_t reply_len;
 	unsigned int answer_from;	/* ... from this request on (1-based) */
@@ -55,7 +57,8 @@ static int fake_send(struct hm_engine *e, const u8 *buf, size_t len)
 	}
 	f->req_sends++;
 	if (f->echo)
-		hm_engine_receive(e, buf, NULL, len);
+		hm_engine_receive(e, buf, NULL,
+				  f->echo_split ? min(len, f->echo_now) : len);
 	if (f->reply && f->req_sends >= f->answer_from)
 		hm_engine_receive(e, f->reply, NULL, f->reply_len);
 	return 0;
@@ -232,6 +235,65 @@ static void hm_bus_echo(struct kunit *test)
 		KUNIT_EXPECT_EQ(test, t->reply[9], 0x83);
 		KUNIT_EXPECT_EQ(test, stat(f, HM_ES_ECHOES), pass + 1);
 		hm_txn_put(t);
+	}
+	hm_engine_kill(&f->e);
+}
+
+static void wait_state(struct kunit *test, struct fake_line *f, u8 state)
+{
+	int n;
+
+	for (n = 0; n < 5000 && READ_ONCE(f->e.state) != state; n++)
+		usleep_range(200, 400);
+	KUNIT_ASSERT_EQ(test, READ_ONCE(f->e.state), state);
+}
+
+/*
+ * The echo split at every point between "during the send" (from inside
+ * send(), the engine still in HM_ENG_SEND, as a 2-wire RS-485 adapter
+ * echoes while transmitting) and "after it" (the engine waiting for the
+ * reply, as a pty or a USB adapter delivers it): whatever the split, the
+ * request's own bytes are stripped, never framed, and the reply that
+ * follows is the answer of the first try.
+ */
+static void hm_bus_echo_split(struct kunit *test)
+{
+	struct fake_line *f = fake_new(test);
+	struct hm_engine_stats st;
+	struct hm_txn *t;
+	size_t k;
+
+	f->echo = true;
+	f->echo_split = true;
+	f->e.echo = true;
+	f->e.timeout_ms = 1000;
+	for (k = 0; k <= sizeof(req_cjt); k++) {
+		f->echo_now = k;
+		t = txn_cjt(test, true);
+		KUNIT_ASSERT_EQ(test, hm_engine_submit(&f->e, t), 0);
+		wait_state(test, f, HM_ENG_WAIT);
+		/* the rest of the echo, then the reply, byte by byte */
+		hm_engine_receive(&f->e, t->req + k, NULL, t->req_len - k);
+		hm_engine_receive(&f->e, reply_cjt, NULL, 1);
+		hm_engine_receive(&f->e, reply_cjt + 1, NULL,
+				  sizeof(reply_cjt) - 1);
+		wait_done(test, t);
+		KUNIT_EXPECT_EQ_MSG(test, t->result, 0, "split %zu", k);
+		KUNIT_EXPECT_EQ_MSG(test, t->tries_used, 1, "split %zu", k);
+		hm_txn_put(t);
+		hm_engine_get_stats(&f->e, &st);
+		KUNIT_EXPECT_EQ_MSG(test, st.eng[HM_ES_ECHOES], k + 1,
+				    "split %zu", k);
+		/* the framer saw the replies, nothing of the echoes */
+		KUNIT_EXPECT_EQ_MSG(test, st.fr.frames_cjt188, k + 1,
+				    "split %zu", k);
+		KUNIT_EXPECT_EQ_MSG(test, st.fr.rx_bytes,
+				    (k + 1) * sizeof(reply_cjt), "split %zu", k);
+		KUNIT_EXPECT_EQ_MSG(test, st.fr.truncated, 0, "split %zu", k);
+		KUNIT_EXPECT_EQ_MSG(test, st.fr.garbage_bytes, 0, "split %zu", k);
+		KUNIT_EXPECT_EQ_MSG(test, st.fr.bad_frames, 0, "split %zu", k);
+		KUNIT_EXPECT_EQ_MSG(test, st.eng[HM_ES_UNSOLICITED], 0,
+				    "split %zu", k);
 	}
 	hm_engine_kill(&f->e);
 }
@@ -452,6 +514,7 @@ static struct kunit_case hm_bus_cases[] = {
 	KUNIT_CASE(hm_bus_timeout_retries),
 	KUNIT_CASE(hm_bus_retry_then_reply),
 	KUNIT_CASE(hm_bus_echo),
+	KUNIT_CASE(hm_bus_echo_split),
 	KUNIT_CASE(hm_bus_bad_checksum),
 	KUNIT_CASE(hm_bus_wrong_address),
 	KUNIT_CASE(hm_bus_truncated),
