@@ -293,8 +293,11 @@ static int cmd_sync(int argc, char **argv)
 	for (k = 0; k < count; k++) {
 		clockid_t c = realtime ? CLOCK_REALTIME : CLOCK_MONOTONIC;
 		int64_t at = now_ns(c) + (past ? -50000000LL : in_ms * 1000000LL);
-		int64_t lo = INT64_MAX, hi = INT64_MIN;
+		int64_t lo = INT64_MAX, hi = INT64_MIN, armed, done;
 
+		/* from before the first arm to after the last WAIT: the round's
+		 * window, in which the simulators see exactly its requests */
+		armed = now_ns(CLOCK_MONOTONIC);
 		for (i = 0; i < n; i++) {
 			memset(&s[i], 0, sizeof(s[i]));
 			s[i].size = sizeof(s[i]);
@@ -324,15 +327,22 @@ static int cmd_sync(int argc, char **argv)
 				lo = s[i].reading.ts.tx_start;
 			if (s[i].reading.ts.tx_start > hi)
 				hi = s[i].reading.ts.tx_start;
+		}
+		done = now_ns(CLOCK_MONOTONIC);
+		for (i = 0; i < n; i++) {
+			const struct heatmeter_timestamps *ts = &s[i].reading.ts;
+
 			if (count == 1) {
 				printf("dev=%s late=%lld ", argv[i], (long long)s[i].late);
 				print_reading("", &s[i].reading);
 				printf("\n");
 			} else {
-				printf("round=%d dev=%d at=%lld tx_start=%lld late=%lld error=%d\n",
-				       k, i, (long long)at,
-				       (long long)s[i].reading.ts.tx_start,
-				       (long long)s[i].late, s[i].reading.error);
+				printf("round=%d dev=%d at=%lld armed=%lld done=%lld tx_start=%lld tx_done=%lld rx_first=%lld rx_last=%lld late=%lld error=%d\n",
+				       k, i, (long long)at, (long long)armed,
+				       (long long)done, (long long)ts->tx_start,
+				       (long long)ts->tx_done, (long long)ts->rx_first,
+				       (long long)ts->rx_last, (long long)s[i].late,
+				       s[i].reading.error);
 			}
 		}
 		skews[ns++] = hi - lo;
