@@ -214,6 +214,13 @@ static void hm_engine_feed(struct hm_engine *e, struct hm_txn *t,
 		t->junk = true;
 }
 
+/* a byte of the wake-up sequence of @t (FE goes the preamble's way) */
+static bool hm_is_wake_byte(const struct hm_txn *t, u8 b)
+{
+	return b != 0xfe && ((t->wake_count && b == t->wake_byte) ||
+			     (t->wake2_count && b == t->wake2_byte));
+}
+
 /**
  * hm_engine_receive() - bytes from the line
  * @e: engine
@@ -248,6 +255,12 @@ void hm_engine_receive(struct hm_engine *e, const u8 *data, const u8 *flags,
 				i += n;
 				if (t->echo_pos == t->req_len)
 					e->stats[HM_ES_ECHOES]++;
+				continue;
+			}
+			/* the echo of this try's wake-up sequence: drop it */
+			if (!t->echo_pos && hm_is_wake_byte(t, data[i]) &&
+			    (!flags || !flags[i])) {
+				i++;
 				continue;
 			}
 			/* not our echo (FE: a preamble, keep matching) */

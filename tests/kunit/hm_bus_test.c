@@ -28,6 +28,7 @@ struct fake_line {
 	u32 bauds[FAKE_MAX_BAUDS];
 	unsigned int nbauds;
 	bool echo;			/* the line echoes what is sent */
+	bool echo_wake;			/* ... wake-up sequences too */
 	bool echo_split;		/* ... only echo_now bytes of it in send() */
 	size_t echo_now;
 	const u8 *reply;		/* answered to every request ... */
@@ -53,6 +54,8 @@ static int fake_send(struct hm_engine *e, const u8 *buf, size_t len)
 	}
 	if (buf == e->wakebuf) {
 		f->wake_sends++;
+		if (f->echo_wake)
+			hm_engine_receive(e, buf, NULL, len);
 		return 0;
 	}
 	f->req_sends++;
@@ -477,6 +480,45 @@ static void hm_bus_wakeup_baud(struct kunit *test)
 	hm_txn_put(t);
 }
 
+/*
+ * An echoing adapter also echoes the wake-up sequence. Its bytes (here
+ * 0x55 and 0xFF, as ADE meters want; Tiangang sends 0x00) are the try's
+ * own and must not end echo matching: the read succeeds on the first try
+ * with nothing counted as garbage, and a silent meter is a timeout, not a
+ * corrupt reply.
+ */
+static void hm_bus_echo_wakeup(struct kunit *test)
+{
+	struct fake_line *f = fake_new(test);
+	struct hm_engine_stats st;
+	struct hm_txn *t;
+	int pass;
+
+	f->echo = true;
+	f->echo_wake = true;
+	f->e.echo = true;
+	for (pass = 0; pass < 2; pass++) {
+		f->reply = pass ? NULL : reply_cjt;
+		f->reply_len = pass ? 0 : sizeof(reply_cjt);
+		t = txn_cjt(test, true);
+		t->wake_byte = 0x55;
+		t->wake_count = 40;
+		t->wake2_byte = 0xff;
+		t->wake2_count = 10;
+		KUNIT_ASSERT_EQ(test, hm_engine_submit(&f->e, t), 0);
+		wait_done(test, t);
+		KUNIT_EXPECT_EQ(test, t->result, pass ? -ETIMEDOUT : 0);
+		if (!pass)
+			KUNIT_EXPECT_EQ(test, t->tries_used, 1);
+		hm_engine_get_stats(&f->e, &st);
+		KUNIT_EXPECT_EQ(test, st.fr.garbage_bytes, 0);
+		KUNIT_EXPECT_EQ(test, st.fr.bad_frames, 0);
+		KUNIT_EXPECT_EQ(test, st.eng[HM_ES_UNSOLICITED], 0);
+		hm_txn_put(t);
+	}
+	hm_engine_kill(&f->e);
+}
+
 static void hm_bus_timing_follows_baud(struct kunit *test)
 {
 	struct fake_line *f = fake_new(test);
@@ -523,6 +565,7 @@ static struct kunit_case hm_bus_cases[] = {
 	KUNIT_CASE(hm_bus_cancel),
 	KUNIT_CASE(hm_bus_kill_wakes),
 	KUNIT_CASE(hm_bus_wakeup_baud),
+	KUNIT_CASE(hm_bus_echo_wakeup),
 	KUNIT_CASE(hm_bus_timing_follows_baud),
 	KUNIT_CASE(hm_bus_send_error),
 	{}
