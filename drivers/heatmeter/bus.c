@@ -222,6 +222,27 @@ static ssize_t baud_show(struct device *dev, struct device_attribute *attr,
 }
 static DEVICE_ATTR_RO(baud);
 
+/*
+ * hm_engine_store_u32() - set an engine setting from a sysfs write: a u32
+ * in 0..@max (else -ERANGE), stored as value + @add under the engine lock
+ */
+static ssize_t hm_engine_store_u32(struct hm_engine *e, const char *buf,
+				   size_t count, u32 max, u32 add, u32 *field)
+{
+	u32 v;
+	int ret;
+
+	ret = kstrtou32(buf, 0, &v);
+	if (ret)
+		return ret;
+	if (v > max)
+		return -ERANGE;
+	spin_lock_irq(&e->lock);
+	*field = v + add;
+	spin_unlock_irq(&e->lock);
+	return count;
+}
+
 static ssize_t response_timeout_ms_show(struct device *dev,
 					struct device_attribute *attr, char *buf)
 {
@@ -237,18 +258,8 @@ static ssize_t response_timeout_ms_store(struct device *dev,
 					 const char *buf, size_t count)
 {
 	struct hm_engine *e = &to_hm_bus(dev)->engine;
-	u32 v;
-	int ret;
 
-	ret = kstrtou32(buf, 0, &v);
-	if (ret)
-		return ret;
-	if (v > 60000)
-		return -ERANGE;
-	spin_lock_irq(&e->lock);
-	e->timeout_ms = v;
-	spin_unlock_irq(&e->lock);
-	return count;
+	return hm_engine_store_u32(e, buf, count, 60000, 0, &e->timeout_ms);
 }
 static DEVICE_ATTR_RW(response_timeout_ms);
 
@@ -264,18 +275,10 @@ static ssize_t retries_store(struct device *dev, struct device_attribute *attr,
 			     const char *buf, size_t count)
 {
 	struct hm_engine *e = &to_hm_bus(dev)->engine;
-	u32 v;
-	int ret;
 
-	ret = kstrtou32(buf, 0, &v);
-	if (ret)
-		return ret;
-	if (v >= HM_MAX_TRIES)
-		return -ERANGE;
-	spin_lock_irq(&e->lock);
-	e->tries = v + 1;
-	spin_unlock_irq(&e->lock);
-	return count;
+	/* retries = tries - 1 */
+	return hm_engine_store_u32(e, buf, count, HM_MAX_TRIES - 1, 1,
+				   &e->tries);
 }
 static DEVICE_ATTR_RW(retries);
 
@@ -292,18 +295,8 @@ static ssize_t line_idle_ms_store(struct device *dev,
 				  const char *buf, size_t count)
 {
 	struct hm_engine *e = &to_hm_bus(dev)->engine;
-	u32 v;
-	int ret;
 
-	ret = kstrtou32(buf, 0, &v);
-	if (ret)
-		return ret;
-	if (v > 10000)
-		return -ERANGE;
-	spin_lock_irq(&e->lock);
-	e->idle_ms = v;
-	spin_unlock_irq(&e->lock);
-	return count;
+	return hm_engine_store_u32(e, buf, count, 10000, 0, &e->idle_ms);
 }
 static DEVICE_ATTR_RW(line_idle_ms);
 
