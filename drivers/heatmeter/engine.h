@@ -100,6 +100,9 @@ typedef void (*hm_txn_complete_t)(struct hm_txn *t);
  *              transaction goes on the line (0 = at once); the engine's
  *              hrtimer starts it then, and it holds the queue until then
  * @owner: owner's tag (hm_engine_cancel_owner())
+ * @rd_prof: owner's: the profile a read was built with
+ * @rd_gen: owner's: generation of the owner's settings at submission
+ * @rd_flags: owner's: how a read was built (HM_RDF_*)
  * @result: 0, -ETIMEDOUT (silence), -EIO (corrupt reply), -ENODEV (line
  *          gone), -ECANCELED, or an error of the line
  * @lib_err: HM_E* of the last bad frame (0 = none)
@@ -135,6 +138,9 @@ struct hm_txn {
 	void *priv;
 	ktime_t not_before;
 	const void *owner;
+	const void *rd_prof;
+	u32 rd_gen;
+	u8 rd_flags;
 	int result;
 	int lib_err;
 	u8 tries_used;
@@ -244,6 +250,8 @@ void hm_engine_init(struct hm_engine *e, const struct hm_line_ops *ops,
 void hm_engine_kill(struct hm_engine *e);
 int hm_engine_submit(struct hm_engine *e, struct hm_txn *t);
 int hm_engine_cancel(struct hm_engine *e, struct hm_txn *t);
+unsigned int hm_engine_cancel_owner(struct hm_engine *e, const void *owner,
+				    int result);
 void hm_engine_receive(struct hm_engine *e, const u8 *data, const u8 *flags,
 		       size_t len);
 void hm_engine_set_baud(struct hm_engine *e, u32 baud);
