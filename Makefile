@@ -6,6 +6,7 @@
 #   make check         every test tier; ends with "N passed, N failed"
 #   make demo          the driver in a VM reading simulated meters
 #   make check-lib | check-build | check-style | check-docs | check-kunit | check-vm | check-dkms
+#   make torture       the race/torture script alone on the debug kernel, 10 min
 #   make bench | fuzz | install-deps | clean
 
 ROOT := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
@@ -18,7 +19,7 @@ KDIR ?= $(firstword $(wildcard /lib/modules/$(shell uname -r)/build) \
 export HEATMETER_CACHE ?= $(HOME)/.cache/heatmeter
 
 .PHONY: all modules userspace check check-lib check-build check-style \
-	check-docs check-kunit check-vm check-dkms demo bench fuzz install-deps clean \
+	check-docs check-kunit check-vm check-dkms demo torture bench fuzz install-deps clean \
 	modules_install
 
 all: modules userspace
@@ -43,6 +44,9 @@ check-lib check-build check-style check-docs check-kunit check-vm check-dkms: in
 
 demo: install-deps
 	$(ROOT)/scripts/demo
+
+torture: install-deps
+	$(ROOT)/scripts/torture
 
 bench:
 	$(ROOT)/scripts/bench
