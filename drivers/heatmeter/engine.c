@@ -283,6 +283,25 @@ out:
 	spin_unlock_irqrestore(&e->lock, irqfl);
 }
 
+/*
+ * A deadline timer that runs far later than it was set for says that the
+ * system stalled (an overloaded host, a virtual machine descheduled), not
+ * the line: bytes that arrived meanwhile may still wait in the UART or the
+ * tty's flip buffer. Once per try, look again one inter-byte timeout
+ * later instead of declaring silence or a truncated frame. Lock held.
+ */
+static bool hm_engine_stalled(struct hm_engine *e, struct hm_txn *t,
+			      ktime_t now)
+{
+	ktime_t late = ktime_sub(now, hrtimer_get_expires(&e->timer));
+
+	if (t->stalled || ktime_to_ms(late) < HM_STALL_MS)
+		return false;
+	t->stalled = true;
+	hrtimer_start(&e->timer, ktime_add(now, hm_gap(e)), HRTIMER_MODE_ABS);
+	return true;
+}
+
 static enum hrtimer_restart hm_engine_timer(struct hrtimer *timer)
 {
 	struct hm_engine *e = container_of(timer, struct hm_engine, timer);
@@ -299,6 +318,8 @@ static enum hrtimer_restart hm_engine_timer(struct hrtimer *timer)
 		queue_work(system_wq, &e->work);
 		break;
 	case HM_ENG_WAIT:
+		if (hm_engine_stalled(e, t, now))
+			break;
 		if (hm_framer_midframe(&e->framer)) {
 			if (ktime_before(now, ktime_add(e->last_rx, hm_gap(e)))) {
 				hm_engine_arm(e);
@@ -447,6 +468,7 @@ static void hm_engine_work(struct work_struct *work)
 		t->tries_used++;
 		t->echo_pos = 0;
 		t->junk = false;
+		t->stalled = false;
 		t->result = 0;
 		t->t.first_rx = 0;
 		t->t.frame = 0;

@@ -38,6 +38,7 @@
 #define HM_CJT188_TR_MS		500	/* CJ/T 188: Tr = 500 ms + 30 Tbyte */
 #define HM_MBUS_SLACK_MS	200	/* M-Bus: adapter and meter slack */
 #define HM_GAP_SLACK_MS		100	/* inter-byte timeout slack (adapters) */
+#define HM_STALL_MS		25	/* a timer this late: the system stalled */
 
 /* what a transaction waits for */
 enum hm_expect {
@@ -115,6 +116,8 @@ typedef void (*hm_txn_complete_t)(struct hm_txn *t);
  * @wait: woken when @done is set
  * @echo_pos: engine: request bytes matched as echo in this try
  * @junk: engine: garbage or a bad frame arrived in this try
+ * @stalled: engine: this try's deadline was already extended once because
+ *           the timer ran late (the system, not the line, stalled)
  * @final: engine: the line failed, no retry
  */
 struct hm_txn {
@@ -152,6 +155,7 @@ struct hm_txn {
 	wait_queue_head_t wait;
 	u16 echo_pos;
 	bool junk;
+	bool stalled;
 	bool final;
 };
 

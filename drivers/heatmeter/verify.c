@@ -146,12 +146,16 @@ static struct hm_vop *hm_v_read_op(struct hm_meter *m, u32 rdflags,
 	return op;
 }
 
-/* sleep until @op is complete; on a signal the caller still owns it */
+/*
+ * Sleep until @op is complete; on a signal the caller still owns it. A
+ * meter removed meanwhile is -ENODEV, even if a reply to what was already
+ * on the wire came in.
+ */
 static int hm_vop_wait(struct hm_vop *op)
 {
 	int ret = hm_txn_wait(op->t);
 
-	if (!ret && op->t->result == -ENODEV)
+	if (!ret && (op->t->result == -ENODEV || READ_ONCE(op->m->dead)))
 		return -ENODEV;
 	return ret;
 }

@@ -15,7 +15,7 @@
  *   hmcdev perm DEV r|w|rw               every ioctl's result on such an fd
  *   hmcdev fuzz DEV N [SEED]             N random ioctls
  *   hmcdev bsync DEV MS [trigger]        one blocking SYNC MS ahead
- *   hmcdev tworead DEV                   two threads in read() on one fd
+ *   hmcdev tworead DEV [N]               two threads in read() on one fd
  *   hmcdev faultread DEV                 read() whose 2nd record faults
  *   hmcdev stopclear DEV                 STOP's outputs are all written
  *   hmcdev rawclear DEV C HEX            RAW NO_REPLY clears its outputs
@@ -556,39 +556,57 @@ static int cmd_bsync(const char *dev, int ms, int trigger)
 	return 0;
 }
 
-struct tr_arg {
-	int fd;
-	int err;
-	struct heatmeter_reading r;
-};
+static int tr_fd, tr_want;
+static volatile int tr_got, tr_errs[2];
 
 static void *tr_thread(void *p)
 {
-	struct tr_arg *a = p;
+	struct heatmeter_reading r;
+	int me = (int)(long)p;
 
-	a->err = read(a->fd, &a->r, sizeof(a->r)) == sizeof(a->r) ? 0 : errno;
+	while (__atomic_load_n(&tr_got, __ATOMIC_SEQ_CST) < tr_want) {
+		if (read(tr_fd, &r, sizeof(r)) != sizeof(r)) {
+			tr_errs[me] = errno;
+			return NULL;
+		}
+		__atomic_add_fetch(&tr_got, 1, __ATOMIC_SEQ_CST);
+	}
 	return NULL;
 }
 
-/* two threads block in read() on one fd; each must get a reading */
-static int cmd_tworead(const char *dev)
+/*
+ * Two threads in read() on one fd while @n readings come in (READ ioctls
+ * from another fd, delivered to every reader): neither may fail.
+ */
+static int cmd_tworead(const char *dev, int n)
 {
-	struct tr_arg a[2];
+	struct heatmeter_reading r;
 	pthread_t th[2];
-	int fd = xopen(dev, O_RDONLY), i;
+	int wfd, i;
 
-	for (i = 0; i < 2; i++) {
-		memset(&a[i], 0, sizeof(a[i]));
-		a[i].fd = fd;
-		pthread_create(&th[i], NULL, tr_thread, &a[i]);
+	tr_fd = xopen(dev, O_RDONLY);
+	wfd = xopen(dev, O_RDONLY);
+	tr_want = n;
+	for (i = 0; i < 2; i++)
+		pthread_create(&th[i], NULL, tr_thread, (void *)(long)i);
+	usleep(100000);
+	for (i = 0; i < 2 * n && __atomic_load_n(&tr_got, __ATOMIC_SEQ_CST) < n &&
+	     !tr_errs[0] && !tr_errs[1]; i++) {
+		memset(&r, 0, sizeof(r));
+		r.size = sizeof(r);
+		ioctl(wfd, HEATMETER_IOC_READ, &r);
 	}
-	printf("ready\n");
+	/* readings for the threads still blocked, so that they return */
 	for (i = 0; i < 2; i++) {
-		pthread_join(th[i], NULL);
-		printf("reader%d=%s seq=%llu\n", i, ename(a[i].err),
-		       (unsigned long long)a[i].r.seq);
+		memset(&r, 0, sizeof(r));
+		r.size = sizeof(r);
+		ioctl(wfd, HEATMETER_IOC_READ, &r);
 	}
-	return 0;
+	usleep(300000);
+	printf("tworead got=%d want=%d reader0=%s reader1=%s\n", tr_got, n,
+	       ename(tr_errs[0]), ename(tr_errs[1]));
+	fflush(stdout);
+	_exit(0);
 }
 
 /* two readings pending; a read() whose 2nd record faults keeps the 2nd */
@@ -599,7 +617,7 @@ static int cmd_faultread(const char *dev)
 	struct pollfd p;
 	char *map;
 	ssize_t n;
-	int fd = xopen(dev, O_RDONLY);
+	int fd = xopen(dev, O_RDONLY | O_NONBLOCK);
 
 	map = mmap(NULL, 2 * pg, PROT_READ | PROT_WRITE,
 		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -640,8 +658,8 @@ static int cmd_stopclear(const char *dev)
 		printf("stop=%s\n", ename(errno));
 		return 1;
 	}
-	printf("valid=%u d_energy_ok=%d d_volume_ok=%d start_error=%d stop_error=%d\n",
-	       s.valid,
+	printf("junk=%u d_energy_ok=%d d_volume_ok=%d start_error=%d stop_error=%d\n",
+	       s.valid & ~3U,
 	       (s.valid & 1) || s.d_energy == 0, (s.valid & 2) || s.d_volume == 0,
 	       s.start.error, s.stop.error);
 	return 0;
@@ -798,7 +816,7 @@ int main(int argc, char **argv)
 	if (!strcmp(argv[1], "bsync") && argc > 3)
 		return cmd_bsync(argv[2], atoi(argv[3]), argc > 4);
 	if (!strcmp(argv[1], "tworead"))
-		return cmd_tworead(argv[2]);
+		return cmd_tworead(argv[2], argc > 3 ? atoi(argv[3]) : 40);
 	if (!strcmp(argv[1], "faultread"))
 		return cmd_faultread(argv[2]);
 	if (!strcmp(argv[1], "stopclear"))
