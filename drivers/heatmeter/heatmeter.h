@@ -261,8 +261,7 @@ int hm_meter_decode(struct hm_meter *m, const struct hm_txn *t,
 		    struct hm_identity *id, struct hm_reading *rd);
 void hm_reading_to_uapi(struct heatmeter_reading *out, const struct hm_txn *t,
 			int err, const struct hm_reading *rd, u32 flags);
-void hm_meter_publish(struct hm_meter *m, const struct hm_txn *t, int err,
-		      const struct hm_reading *rd, u32 flags);
+void hm_meter_publish(struct hm_meter *m, struct heatmeter_reading *out);
 bool hm_meter_test_mode(struct hm_meter *m, s64 *expires);
 void hm_meter_set_test_mode(struct hm_meter *m, const struct hm_profile *prof,
 			    bool on, ktime_t expires);

@@ -571,29 +571,24 @@ void hm_meter_invalidate(struct hm_meter *m)
 /**
  * hm_meter_publish() - a reading of the meter is complete
  * @m: meter
- * @t: its transaction
- * @err: 0 or why it failed
- * @rd: the decoded reading when @err is 0
- * @flags: HEATMETER_RD_* of how it was taken
+ * @out: the reading (hm_reading_to_uapi()); its seq and the test-mode flag
+ *       are set here
  *
  * Numbers it in the meter's sequence and hands it to the hook (the char
  * device's readers). A transaction that never reached the line as the
  * meter's (cancelled, or the meter or line gone) is no reading.
  */
-void hm_meter_publish(struct hm_meter *m, const struct hm_txn *t, int err,
-		      const struct hm_reading *rd, u32 flags)
+void hm_meter_publish(struct hm_meter *m, struct heatmeter_reading *out)
 {
-	struct heatmeter_reading out;
-
-	if (err == -ECANCELED || err == -ENODEV)
+	if (out->error == -ECANCELED || out->error == -ENODEV)
 		return;
-	hm_reading_to_uapi(&out, t, err, err ? NULL : rd, flags);
 	mutex_lock(&m->lock);
-	if (!m->dead && m->publish) {
+	if (!m->dead) {
 		if (hm_meter_test_mode_locked(m))
-			out.flags |= HEATMETER_RD_TEST_MODE;
-		out.seq = ++m->seq;
-		m->publish(m, &out);
+			out->flags |= HEATMETER_RD_TEST_MODE;
+		out->seq = ++m->seq;
+		if (m->publish)
+			m->publish(m, out);
 	}
 	mutex_unlock(&m->lock);
 }
@@ -601,6 +596,7 @@ void hm_meter_publish(struct hm_meter *m, const struct hm_txn *t, int err,
 static void hm_meter_read_done(struct hm_txn *t)
 {
 	struct hm_meter *m = t->priv;
+	struct heatmeter_reading out;
 	struct hm_identity id, old;
 	struct hm_reading rd;
 	bool changed = false, mine;
@@ -642,8 +638,9 @@ static void hm_meter_read_done(struct hm_txn *t)
 		kobject_uevent(&m->dev.kobj, KOBJ_CHANGE);
 	mutex_unlock(&m->lock);
 	wake_up_all(&m->wait);
-	hm_meter_publish(m, t, err, &rd, (t->rd_flags & HM_RDF_HIGHRES) ?
-			 HEATMETER_RD_HIGHRES : 0);
+	hm_reading_to_uapi(&out, t, err, &rd, (t->rd_flags & HM_RDF_HIGHRES) ?
+			   HEATMETER_RD_HIGHRES : 0);
+	hm_meter_publish(m, &out);
 	if (mine)
 		hm_txn_put(t);
 	put_device(&m->dev);

@@ -84,7 +84,7 @@ static void hm_vop_done(struct hm_txn *t)
 		flags |= HEATMETER_RD_HIGHRES;
 	hm_reading_to_uapi(&op->rd, t, err, op->decode ? &rd : NULL, flags);
 	if (op->deliver)
-		hm_meter_publish(op->m, t, err, &rd, flags);
+		hm_meter_publish(op->m, &op->rd);
 	hm_vop_put(op);
 }
 

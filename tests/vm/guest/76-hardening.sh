@@ -75,7 +75,8 @@ m78=$(meter_at 00000000000078); d78=/dev/$(basename "$m78")
 wait_for "$d78" 20
 
 # The head of the queue (a SYNC waiting for its instant) is cancelled by a
-# signal: what queued behind it goes at once, not at the old instant.
+# signal (SIGTERM: a background job of a script ignores SIGINT): what
+# queued behind it goes at once, not at the old instant.
 echo 0 > "$m68/max_age_ms"
 hmcdev bsync "$d76" 6000 > /tmp/bsync2.out 2>&1 &
 bs=$!
@@ -84,7 +85,7 @@ usleep 500000
 cb=$!
 usleep 300000
 t0=$(now_ms)
-kill -INT $bs
+kill $bs
 wait $bs 2>/dev/null
 wait $cb
 el=$(( $(cat /tmp/behind.t) - t0 ))

@@ -42,11 +42,14 @@ line() {
 		count attach
 		# the line lives a random while, then one of the teardowns
 		usleep $(( (RANDOM % 30 + 5) * 100000 ))
+		# (ldattach itself never notices a hangup: it goes last)
 		case $((RANDOM % 3)) in
-		0) kill $sim; count hangup ;;			# pty master gone
-		1) kill $ld; count detach ;;			# back to N_TTY
-		2) kill $ld; kill $sim; count hangup-detach ;;
+		0) kill $sim 2>/dev/null; count hangup ;;	# pty master gone
+		1) kill $ld 2>/dev/null; count detach ;;	# back to N_TTY
+		2) kill $ld $sim 2>/dev/null; count hangup-detach ;;
 		esac
+		usleep 200000
+		kill $sim $ld 2>/dev/null
 		wait $sim $ld 2>/dev/null
 	done
 }
@@ -82,7 +85,7 @@ cats() {
 			count cat
 		done
 		for f in /sys/class/heatmeter/heatmeter*/max_age_ms; do
-			echo $((RANDOM % 2 * 1000)) > "$f" 2>/dev/null
+			[ -e "$f" ] && { echo $((RANDOM % 2 * 1000)) > "$f"; } 2>/dev/null
 		done
 	done
 }
@@ -92,7 +95,7 @@ streams() {
 	while alive; do
 		for d in /dev/heatmeter*; do
 			[ -c "$d" ] || continue
-			hmcdev stream "$d" 2 300 > /dev/null 2>&1
+			timeout 30 hmcdev stream "$d" 2 300 > /dev/null 2>&1
 			count read-poll
 		done
 		usleep 50000
@@ -106,13 +109,13 @@ ioctls() {
 		for d in /dev/heatmeter*; do
 			[ -c "$d" ] || continue
 			case $((RANDOM % 7)) in
-			0) hmcdev read "$d" > /dev/null 2>&1; count ioctl-read ;;
-			1) hmcdev info "$d" > /dev/null 2>&1; count ioctl-info ;;
-			2) hmcdev sync --in 40 "$d" > /dev/null 2>&1; count ioctl-sync ;;
-			3) hmcdev startstop --wait 20 "$d" > /dev/null 2>&1; count ioctl-startstop ;;
-			4) hmcdev bsync "$d" 300 > /dev/null 2>&1; count ioctl-sync-blocking ;;
-			5) hmcdev raw "$d" 01 1F9000 > /dev/null 2>&1; count ioctl-raw ;;
-			6) hmcdev fuzz "$d" 50 $seed > /dev/null 2>&1; count ioctl-fuzz50
+			0) timeout 30 hmcdev read "$d" > /dev/null 2>&1; count ioctl-read ;;
+			1) timeout 30 hmcdev info "$d" > /dev/null 2>&1; count ioctl-info ;;
+			2) timeout 30 hmcdev sync --in 40 "$d" > /dev/null 2>&1; count ioctl-sync ;;
+			3) timeout 30 hmcdev startstop --wait 20 "$d" > /dev/null 2>&1; count ioctl-startstop ;;
+			4) timeout 30 hmcdev bsync "$d" 300 > /dev/null 2>&1; count ioctl-sync-blocking ;;
+			5) timeout 30 hmcdev raw "$d" 01 1F9000 > /dev/null 2>&1; count ioctl-raw ;;
+			6) timeout 30 hmcdev fuzz "$d" 50 $seed > /dev/null 2>&1; count ioctl-fuzz50
 			   seed=$((seed + 1)) ;;
 			esac
 		done
