@@ -21,6 +21,7 @@
  *   hmcdev rawclear DEV C HEX            RAW NO_REPLY clears its outputs
  *   hmcdev cancelquiet DEV               a cancelled SYNC is no reading
  *   hmcdev ptmx                          TIOCSETD heatmeter on a pty master
+ *   hmcdev ldswitch TTY MS               heatmeter for MS ms, then N_TTY
  *   hmcdev flood DEV THREADS             THREADS blocking READs on one fd
  *   hmcdev --uid UID COMMAND...          the same as that user (no caps)
  */
@@ -714,6 +715,23 @@ static int cmd_cancelquiet(const char *dev)
 	return 0;
 }
 
+/* attach heatmeter to @tty, hold it @ms, switch back to N_TTY, close */
+static int cmd_ldswitch(const char *tty, int ms)
+{
+	int fd = open(tty, O_RDWR | O_NOCTTY), ld = 29, ntty = 0, a, b;
+
+	if (fd < 0) {
+		printf("open=%s\n", ename(errno));
+		return 1;
+	}
+	a = ioctl(fd, TIOCSETD, &ld) ? errno : 0;
+	usleep(ms * 1000);
+	b = ioctl(fd, TIOCSETD, &ntty) ? errno : 0;
+	printf("setd=%s back=%s\n", ename(a), ename(b));
+	close(fd);
+	return a || b;
+}
+
 /* the heatmeter discipline on a pty master */
 static int cmd_ptmx(void)
 {
@@ -823,6 +841,8 @@ int main(int argc, char **argv)
 		return cmd_stopclear(argv[2]);
 	if (!strcmp(argv[1], "rawclear") && argc > 4)
 		return cmd_rawclear(argv[2], argv[3], argv[4]);
+	if (!strcmp(argv[1], "ldswitch") && argc > 3)
+		return cmd_ldswitch(argv[2], atoi(argv[3]));
 	if (!strcmp(argv[1], "cancelquiet"))
 		return cmd_cancelquiet(argv[2]);
 	if (!strcmp(argv[1], "flood") && argc > 3)
