@@ -10,6 +10,7 @@
 #include <kunit/test.h>
 
 #include "hm_test_common.c"
+#include "hm_mbus_rules.c"
 
 static struct hm_tctx *ctx_new(struct kunit *test)
 {
@@ -44,6 +45,16 @@ static void hm_libmbus_telegrams(struct kunit *test)
 		   n[HM_T_DECODED], n[HM_T_UNSUPPORTED], n[HM_T_REJECTED]);
 }
 
+static void hm_mbus_rules(struct kunit *test)
+{
+	struct hm_tctx *t = ctx_new(test);
+	unsigned int i;
+
+	for (i = 0; i < hm_t_mrule_count(); i++)
+		KUNIT_EXPECT_EQ_MSG(test, hm_t_mrule(t, i), 0, "%s: %s",
+				    hm_t_mrule_name(i), t->msg);
+}
+
 static void hm_split_delivery(struct kunit *test)
 {
 	struct hm_tctx *t = ctx_new(test);
@@ -71,6 +82,7 @@ static void hm_own_cases(struct kunit *test)
 static struct kunit_case hm_lib_cases[] = {
 	KUNIT_CASE(hm_cjt188_vectors),
 	KUNIT_CASE(hm_libmbus_telegrams),
+	KUNIT_CASE(hm_mbus_rules),
 	KUNIT_CASE(hm_split_delivery),
 	KUNIT_CASE(hm_own_cases),
 	{}

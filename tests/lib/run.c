@@ -149,6 +149,10 @@ int main(void)
 		if (!r && t->outcome == HM_T_DECODED)
 			heat++;
 	}
+	for (i = 0; i < hm_t_mrule_count(); i++) {
+		snprintf(name, sizeof(name), "mbus-rule %s", hm_t_mrule_name(i));
+		report(name, hm_t_mrule(t, i), t->msg);
+	}
 	for (i = 0; i < hm_t_split_count(); i++) {
 		for (v = 0; v < HM_T_SPLIT_VARIANTS; v++) {
 			static const char * const vn[HM_T_SPLIT_VARIANTS] = {
