@@ -240,7 +240,8 @@ int hm_mbus_parse_header(const u8 *frame, size_t len, struct hm_identity *id,
  * @rec: the record
  *
  * Return: 1 with @rec filled, 0 at the end, negative HM_E* for a malformed
- * record (-HM_ETRUNC, -HM_ETOOMANY for > 10 DIFE/VIFE).
+ * record (-HM_ETRUNC, -HM_ETOOMANY for > 10 DIFE/VIFE) or one whose length
+ * is unknown (-HM_EUNSUPPORTED: reserved LVAR F7-FF).
  */
 int hm_mbus_next_record(struct hm_mbus_iter *it, struct hm_mbus_record *rec);
 

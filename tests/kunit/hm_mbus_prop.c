@@ -16,6 +16,7 @@
  */
 #ifdef __KERNEL__
 #include <linux/kernel.h>
+#include <linux/math64.h>
 #include <linux/string.h>
 #else
 #include "hm_test_user.h"
@@ -131,6 +132,19 @@ static int o_vife(u8 c, int *e)
 
 #define O_DIGITS 360
 
+/* x / 10 and x % 10 without a 64-bit division helper on 32-bit kernels */
+static u64 o_div10(u64 x, u8 *rem)
+{
+#ifdef __KERNEL__
+	u32 r;
+	u64 q = div_u64_rem(x, 10, &r);
+#else
+	u64 q = x / 10, r = x % 10;
+#endif
+	*rem = (u8)r;
+	return q;
+}
+
 struct o_num {
 	unsigned int n;		/* digits in use, least significant first */
 	u8 d[O_DIGITS];
@@ -139,10 +153,8 @@ struct o_num {
 static void o_set(struct o_num *a, u64 v)
 {
 	a->n = 0;
-	while (v) {
-		a->d[a->n++] = v % 10;
-		v /= 10;
-	}
+	while (v)
+		v = o_div10(v, &a->d[a->n++]);
 }
 
 static void o_norm(struct o_num *a)
@@ -157,17 +169,12 @@ static int o_muladd(struct o_num *a, u64 m, u64 add)
 	u64 carry = add;
 	unsigned int i;
 
-	for (i = 0; i < a->n; i++) {
-		u64 x = a->d[i] * m + carry;
-
-		a->d[i] = x % 10;
-		carry = x / 10;
-	}
+	for (i = 0; i < a->n; i++)
+		carry = o_div10(a->d[i] * m + carry, &a->d[i]);
 	while (carry) {
 		if (a->n >= O_DIGITS)
 			return -1;
-		a->d[a->n++] = carry % 10;
-		carry /= 10;
+		carry = o_div10(carry, &a->d[a->n++]);
 	}
 	o_norm(a);
 	return 0;
@@ -221,7 +228,7 @@ static void o_drop10(struct o_num *a, unsigned int k)
 /* a = floor(a / d), d small */
 static void o_div(struct o_num *a, u32 d)
 {
-	u64 r = 0;
+	u32 r = 0;
 	int i;
 
 	for (i = (int)a->n - 1; i >= 0; i--) {
