@@ -220,15 +220,35 @@ static int cjt_request(struct hm_tctx *t, const struct hm_vec_cjt *v)
 	return 0;
 }
 
+/* the meter clock of t->rd as "YYYY-MM-DD hh:mm:ss" */
+static void time_text(const struct hm_tctx *t, char *buf, size_t size)
+{
+	const struct hm_datetime *m = &t->rd.meter_time;
+
+	snprintf(buf, size, "%04u-%02u-%02u %02u:%02u:%02u", m->year, m->month,
+		 m->day, m->hour, m->minute, m->second);
+}
+
 static int cjt_reply(struct hm_tctx *t, const struct hm_vec_cjt *v)
 {
-	const struct hm_profile *p = hm_profile_find(v->profile);
-	unsigned int off = skip_fe(v->hex, v->len);
+	const struct hm_profile *p = NULL;
+	unsigned int off = skip_fe(v->hex, v->len), flen;
+	char when[32];
 	int r;
 
-	if (CHECK(t, p, "no profile %s", v->profile))
-		return -1;
-	feed_reset(t, HM_MODE_AUTO);
+	if (v->profile && strcmp(v->profile, "none")) {
+		p = hm_profile_find(v->profile);
+		if (CHECK(t, p, "no profile %s", v->profile))
+			return -1;
+	}
+	/* garbage before the frame: it starts at frame_start */
+	if (v->frame_start >= 0)
+		off = v->frame_start + skip_fe(v->hex + v->frame_start,
+					       v->len - v->frame_start);
+	flen = v->len - off;
+	if (v->frame_start >= 0 && off + 10 < v->len)
+		flen = v->hex[off + 10] + 13;
+	feed_reset(t, v->mode);
 	feed(t, v->hex, NULL, v->len, 1);
 	finish(t);
 	if (v->checksum_ok == 0) {
@@ -238,8 +258,7 @@ static int cjt_reply(struct hm_tctx *t, const struct hm_vec_cjt *v)
 			  "expected checksum error, got %d bad (%s)", t->bad,
 			  hm_strerror(t->first_bad)))
 			return -1;
-		r = hm_cjt188_decode(v->hex + off, v->len - off, p, &t->id,
-				     &t->rd);
+		r = hm_cjt188_decode(v->hex + off, flen, p, &t->id, &t->rd);
 		if (CHECK(t, r == -HM_EBADCS, "decoder accepted it: %s",
 			  hm_strerror(r)))
 			return -1;
@@ -248,7 +267,7 @@ static int cjt_reply(struct hm_tctx *t, const struct hm_vec_cjt *v)
 	if (CHECK(t, t->good == 1 && t->bad == 0, "framer: %u good %u bad (%s)",
 		  t->good, t->bad, hm_strerror(t->first_bad)))
 		return -1;
-	if (CHECK(t, t->got_len == v->len - off &&
+	if (CHECK(t, t->got_len == flen &&
 		  !memcmp(t->got, v->hex + off, t->got_len), "framer: wrong bytes"))
 		return -1;
 	if (t->got_type == HM_FRAME_CJT188)
@@ -275,7 +294,13 @@ static int cjt_reply(struct hm_tctx *t, const struct hm_vec_cjt *v)
 		if (CHECK(t, !strcmp(t->id.manufacturer, v->manufacturer),
 			  "manufacturer %s", t->id.manufacturer))
 			return -1;
-	return check_values(t, v->expect_mask, v->expect, v->absent_mask, 0);
+	if (check_values(t, v->expect_mask, v->expect, v->absent_mask, 0))
+		return -1;
+	if (!v->meter_time)
+		return 0;
+	time_text(t, when, sizeof(when));
+	return CHECK(t, !strcmp(when, v->meter_time), "meter time %s, expected %s",
+		     when, v->meter_time);
 }
 
 int hm_t_cjt_vector(struct hm_tctx *t, unsigned int i)
@@ -361,7 +386,8 @@ static unsigned int split_cjt_count(void)
 	unsigned int i, n = 0;
 
 	for (i = 0; i < HM_ARRAY_SIZE(hm_vec_cjt); i++)
-		if (hm_vec_cjt[i].reply && hm_vec_cjt[i].checksum_ok == 1)
+		if (hm_vec_cjt[i].reply && hm_vec_cjt[i].checksum_ok == 1 &&
+		    hm_vec_cjt[i].frame_start < 0)
 			n++;
 	return n;
 }
@@ -390,7 +416,7 @@ static const u8 *split_frame(unsigned int i, unsigned int *len,
 		const struct hm_vec_cjt *v = &hm_vec_cjt[k];
 		unsigned int off;
 
-		if (!v->reply || v->checksum_ok != 1)
+		if (!v->reply || v->checksum_ok != 1 || v->frame_start >= 0)
 			continue;
 		if (i-- == 0) {
 			off = skip_fe(v->hex, v->len);
