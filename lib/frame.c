@@ -18,11 +18,11 @@
  * reported meanwhile (good, or bad by a line error) supersedes it; it then
  * counts as one garbage byte.
  *
- * E5: a single character is an M-Bus acknowledgement only when nothing
+ * E5: a single character is an M-Bus acknowledgment only when nothing
  * follows it. An E5 followed by bytes the framer already holds is garbage
  * in every mode; in AUTO mode a fresh E5 is held until the next byte
  * (garbage: it was not alone) or hm_framer_timeout() (the line went quiet:
- * an acknowledgement, reported by the next hm_framer_push()). In MBUS mode
+ * an acknowledgment, reported by the next hm_framer_push()). In MBUS mode
  * a fresh E5 is reported at once: the bus engine waits for it there.
  */
 #include "frame.h"
@@ -92,7 +92,7 @@ int hm_framer_timeout(struct hm_framer *f)
 		return 0;
 	}
 	if (f->cand == CAND_ACK) {
-		/* an E5 the line left alone: an acknowledgement */
+		/* an E5 the line left alone: an acknowledgment */
 		f->cand = CAND_ACK_IDLE;
 		return 0;
 	}

@@ -14,7 +14,7 @@
  * bad stop byte) only if no frame came before the line went quiet
  * (hm_framer_timeout()). A candidate containing a byte with a line-error flag is reported
  * bad and dropped as a whole. An E5 followed by more bytes is garbage, not
- * an M-Bus acknowledgement; in AUTO mode an E5 is only reported once the
+ * an M-Bus acknowledgment; in AUTO mode an E5 is only reported once the
  * line has gone quiet after it (hm_framer_timeout()).
  */
 #ifndef HM_FRAME_H
@@ -191,7 +191,7 @@ bool hm_framer_midframe(const struct hm_framer *f);
  * with @len 0 to re-scan at once). With no partial frame, a failed
  * candidate held back (bad checksum or stop byte, see above) is reported by
  * the next hm_framer_push(). In AUTO mode a held E5 becomes an
- * acknowledgement that the next hm_framer_push() reports.
+ * acknowledgment that the next hm_framer_push() reports.
  *
  * Return: -HM_ETRUNC if a partial frame was discarded, the error of a held
  * back failed candidate (-HM_EBADCS, -HM_ESTOP) now due, 0 if nothing was

@@ -60,6 +60,14 @@ unsigned int hm_t_split_count(void);
 const char *hm_t_split_name(unsigned int i);
 int hm_t_split(struct hm_tctx *t, unsigned int i, unsigned int variant);
 
+/*
+ * property test: @frames random 901F replies from seed @seed, encoded by
+ * the test itself, decoded with no profile; *@redrawn counts the frames
+ * drawn again (unit position not decidable, garbage valid by chance)
+ */
+int hm_t_cjt_property(struct hm_tctx *t, u32 seed, unsigned int frames,
+		      unsigned int *redrawn);
+
 extern const struct hm_t_case hm_t_cases[];
 extern const unsigned int hm_t_ncases;
 
