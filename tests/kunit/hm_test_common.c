@@ -1531,12 +1531,26 @@ static u32 p_rand(struct hm_tctx *t, u32 n)
 	return rng(t) % n;
 }
 
+static u64 p_div(u64 a, u64 b)
+{
+#ifdef __KERNEL__
+	return div64_u64(a, b);
+#else
+	return a / b;
+#endif
+}
+
 static void p_bcd(u8 *p, u64 v, unsigned int n)
 {
 	unsigned int i;
 
-	for (i = 0; i < n; i++, v /= 100)
-		p[i] = (u8)((v % 10) | ((v / 10) % 10) << 4);
+	for (i = 0; i < n; i++) {
+		u64 q = p_div(v, 100);
+		u32 r = (u32)(v - q * 100);
+
+		p[i] = (u8)((r % 10) | (r / 10) << 4);
+		v = q;
+	}
 }
 
 static u64 p_pow10(unsigned int n)
@@ -1587,7 +1601,7 @@ static s64 p_milli(u64 raw, bool neg, unsigned int e, unsigned int dec,
 		n *= p_pow10(e - dec);
 	else
 		d *= p_pow10(dec - e);
-	n = (2 * n + d) / (2 * d);
+	n = p_div(2 * n + d, 2 * d);
 	return neg ? -(s64)n : (s64)n;
 }
 
@@ -1642,10 +1656,13 @@ static void p_group(struct hm_tctx *t, const struct p_group *g, u8 *v,
 	*unit = u->code;
 	if (k < 60) {
 		/* a value: 1..8 digits; a signed field below 8000 0000 */
+		u64 x = (u64)rng(t) << 32;
+
+		x |= rng(t);
 		raw = p_pow10(1 + p_rand(t, 8));
-		raw = ((u64)rng(t) << 32 | rng(t)) % raw;
+		raw = x - raw * p_div(x, raw);
 		if (g->sign) {
-			raw %= 80000000;
+			raw = (u32)raw % 80000000;
 			neg = p_rand(t, 3) == 0;
 		}
 		p_bcd(v, raw, 4);
