@@ -192,7 +192,7 @@ static void emit(struct hm_framer *f, struct hm_frame_result *out, int status,
 	report(f, out, status, type, len);
 }
 
-/* the held bytes are used up without a frame: report the pending failure */
+/* the line went quiet with no frame after it: report the failed candidate */
 static void emit_pending(struct hm_framer *f, struct hm_frame_result *out)
 {
 	int err = f->pend_err;
@@ -266,7 +266,9 @@ static int all_dead(struct hm_framer *f, struct hm_frame_result *out)
 		return 1;
 	}
 	if (f->fail_err && !f->pend_err) {
-		/* reported only if the held bytes hold no frame */
+		/* held back: reported when the line goes quiet, unless a
+		 * frame comes first
+		 */
 		memcpy(f->out, f->buf, f->fail_len);
 		f->pend_err = f->fail_err;
 		f->pend_type = f->fail_type;
