@@ -258,8 +258,9 @@ static int parse_datetime(const u8 *p, bool rev, struct hm_datetime *dt)
 
 /*
  * The real-time field in the standard order, or year first: the order that
- * gives a valid, plausible date wins; when both do, the standard order.
- * Neither: the time is absent.
+ * gives a valid, plausible date wins (HM_RD_TIME_YEAR_FIRST when it is year
+ * first); when both do, the standard order (HM_RD_TIME_AMBIGUOUS). Neither:
+ * the time is absent.
  */
 static int decode_time(const u8 *p, struct hm_reading *rd)
 {
@@ -272,12 +273,16 @@ static int decode_time(const u8 *p, struct hm_reading *rd)
 	if (r < 0)
 		return r;
 	r2 = parse_datetime(p, true, &yf);
-	if (r == 1)
+	if (r == 1) {
 		rd->meter_time = std;
-	else if (r2 == 1)
+		if (r2 == 1)
+			rd->flags |= HM_RD_TIME_AMBIGUOUS;
+	} else if (r2 == 1) {
 		rd->meter_time = yf;
-	else
+		rd->flags |= HM_RD_TIME_YEAR_FIRST;
+	} else {
 		return 0;
+	}
 	rd->valid |= HM_QBIT(HM_Q_METER_TIME);
 	return 0;
 }

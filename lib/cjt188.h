@@ -110,7 +110,8 @@ int hm_cjt188_check(const u8 *frame, size_t len);
  * before the values) is decided from all fields together; the real-time
  * field is read in the standard order or year first, whichever is a valid
  * date in HM_CJT188_YEAR_MIN..HM_CJT188_YEAR_MAX (both: the standard
- * order). Documentation/heatmeter.rst, "CJ/T 188 replies", has the rules.
+ * order, flagged HM_RD_TIME_AMBIGUOUS; year first: HM_RD_TIME_YEAR_FIRST).
+ * Documentation/heatmeter.rst, "CJ/T 188 replies", has the rules.
  *
  * Return: 0 or negative HM_E*: -HM_EMETERERR for an abnormal reply,
  * -HM_EBCD, -HM_EOVERFLOW, -HM_EUNIT, -HM_EUNSUPPORTED (no layout).

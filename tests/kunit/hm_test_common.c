@@ -1166,6 +1166,42 @@ static int t_scale_digest(struct hm_tctx *t)
 	return 0;
 }
 
+/* which rule read the clock: HM_RD_TIME_* on the rule 1 vectors */
+static int t_time_order_flags(struct hm_tctx *t)
+{
+	static const struct {
+		const char *name;
+		u32 flags;
+	} v[] = {
+		{ "cjt188-standard-heat-reply", 0 },
+		{ "own/time-standard-order", 0 },
+		{ "own/time-year-first-hour-could-be-month",
+		  HM_RD_TIME_YEAR_FIRST },
+		{ "own/time-year-first-standard-reading-feb-30",
+		  HM_RD_TIME_YEAR_FIRST },
+		{ "own/time-both-orders-valid-standard-wins",
+		  HM_RD_TIME_AMBIGUOUS },
+		{ "own/time-neither-order-valid-absent", 0 },
+	};
+	const u32 mask = HM_RD_TIME_YEAR_FIRST | HM_RD_TIME_AMBIGUOUS;
+	unsigned int i, len;
+	int r;
+
+	for (i = 0; i < HM_ARRAY_SIZE(v); i++) {
+		len = load_cjt(t, v[i].name);
+		if (CHECK(t, len, "vector %s missing", v[i].name))
+			return -1;
+		r = hm_cjt188_decode(t->work, len, NULL, &t->id, &t->rd);
+		if (CHECK(t, r == 0, "%s: %s", v[i].name, hm_strerror(r)))
+			return -1;
+		if (CHECK(t, (t->rd.flags & mask) == v[i].flags,
+			  "%s: flags %x, expected %x", v[i].name,
+			  t->rd.flags & mask, v[i].flags))
+			return -1;
+	}
+	return 0;
+}
+
 static int t_abnormal_reply(struct hm_tctx *t)
 {
 	static const u8 pl[3] = { 0x90, 0x1f, 0x00 };
@@ -1517,6 +1553,7 @@ struct p_frame {
 	u16 year;
 	u8 tm[5];		/* month day hour minute second */
 	u16 status;
+	u32 tflags;		/* HM_RD_TIME_* expected */
 	u8 type;
 	char address[16];
 	bool before;
@@ -1800,9 +1837,17 @@ static void p_time(struct hm_tctx *t, u8 *v, struct p_frame *pf)
 		/* k < 56: standard order, else year first */
 		v[k < 56 ? i : 6 - i] = x;
 	}
-	if (p_date(v, false, &pf->year, pf->tm) ||
-	    p_date(v, true, &pf->year, pf->tm))
+	if (p_date(v, false, &pf->year, pf->tm)) {
+		u16 y;
+		u8 tm[5];
+
+		if (p_date(v, true, &y, tm))
+			pf->tflags = HM_RD_TIME_AMBIGUOUS;
 		pf->valid |= HM_QBIT(HM_Q_METER_TIME);
+	} else if (p_date(v, true, &pf->year, pf->tm)) {
+		pf->tflags = HM_RD_TIME_YEAR_FIRST;
+		pf->valid |= HM_QBIT(HM_Q_METER_TIME);
+	}
 }
 
 /* the documented unit position rule, written again: evidence for @before */
@@ -1998,6 +2043,10 @@ static int p_check(struct hm_tctx *t, const struct p_frame *pf)
 			  pf->tm[3], pf->tm[4]))
 			return -1;
 	}
+	if (CHECK(t, (t->rd.flags & (HM_RD_TIME_YEAR_FIRST |
+				     HM_RD_TIME_AMBIGUOUS)) == pf->tflags,
+		  "time flags %x, expected %x", t->rd.flags, pf->tflags))
+		return -1;
 	return CHECK(t, t->rd.flags & HM_RD_HAS_STATUS &&
 		     t->rd.status == pf->status, "status %x, expected %x",
 		     t->rd.status, pf->status);
@@ -2074,6 +2123,7 @@ const struct hm_t_case hm_t_cases[] = {
 	{ "cjt188-sign80", t_sign80 },
 	{ "cjt188-unused-fields", t_unused_fields },
 	{ "cjt188-meter-time", t_meter_time },
+	{ "cjt188-time-order-flags", t_time_order_flags },
 	{ "cjt188-units", t_units },
 	{ "cjt188-unit-class", t_unit_class },
 	{ "cjt188-abnormal-reply", t_abnormal_reply },
