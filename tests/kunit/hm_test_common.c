@@ -685,6 +685,104 @@ static int t_auto_disambiguation(struct hm_tctx *t)
 	return 0;
 }
 
+/* rule 4 in M-Bus mode: garbage 10 .. (a short frame, bad CS) before it */
+static int t_resync_mbus_short(struct hm_tctx *t)
+{
+	static const u8 junk[] = { 0x10, 0x5b, 0x01, 0x00, 0x16, 0x0d };
+	u8 d[16];
+	int n = hm_mbus_build_long(d, sizeof(d), 0x08, 0x01, 0x78, NULL, 0);
+
+	if (CHECK(t, n > 0, "build"))
+		return -1;
+	memcpy(t->work, junk, sizeof(junk));
+	memcpy(t->work + sizeof(junk), d, n);
+	feed_reset(t, HM_MODE_MBUS);
+	feed(t, t->work, NULL, sizeof(junk) + n, 1);
+	finish(t);
+	if (CHECK(t, t->good == 1 && t->bad == 0 &&
+		  t->got_type == HM_FRAME_MBUS_LONG, "good %u bad %u (%s)",
+		  t->good, t->bad, hm_strerror(t->first_bad)))
+		return -1;
+	return CHECK(t, t->fr.stats.checksum_errors == 0,
+		     "checksum_errors %u", t->fr.stats.checksum_errors);
+}
+
+/* rule 4: a corrupt frame alone is still reported, once the line is quiet */
+static int t_held_failure(struct hm_tctx *t)
+{
+	unsigned int len = load_cjt(t, "cjt188-standard-heat-reply");
+	struct hm_frame_result r;
+
+	if (CHECK(t, len, "vector missing"))
+		return -1;
+	t->work[20] ^= 0x01;
+	feed_reset(t, HM_MODE_CJT188);
+	feed(t, t->work, NULL, len, 0);
+	if (CHECK(t, t->good == 0 && t->bad == 0 && hm_framer_midframe(&t->fr),
+		  "reported before the line was quiet: good %u bad %u",
+		  t->good, t->bad))
+		return -1;
+	if (CHECK(t, hm_framer_timeout(&t->fr) == -HM_EBADCS,
+		  "timeout does not return the held error"))
+		return -1;
+	hm_framer_push(&t->fr, NULL, NULL, 0, &r);
+	if (CHECK(t, r.len == len && r.status == -HM_EBADCS &&
+		  !memcmp(r.data, t->work, len), "held frame: len %u %s",
+		  (unsigned int)r.len, hm_strerror(r.status)))
+		return -1;
+	if (CHECK(t, !hm_framer_midframe(&t->fr) &&
+		  t->fr.stats.checksum_errors == 1 && t->fr.stats.bad_frames == 1,
+		  "counters: checksum %u bad %u", t->fr.stats.checksum_errors,
+		  t->fr.stats.bad_frames))
+		return -1;
+	/* a good frame after a corrupt one wins, the corrupt one is garbage */
+	feed_reset(t, HM_MODE_CJT188);
+	feed(t, t->work, NULL, len, 0);
+	t->work[20] ^= 0x01;
+	feed(t, t->work, NULL, len, 0);
+	finish(t);
+	return CHECK(t, t->good == 1 && t->bad == 0, "good %u bad %u", t->good,
+		     t->bad);
+}
+
+/* rule 4: E5 is an acknowledgment only when nothing follows it */
+static int t_e5_alone(struct hm_tctx *t)
+{
+	static const u8 e5[] = { 0xe5 }, e5fe[] = { 0xe5, 0xfe };
+	/* an M-Bus long frame with E5 in its data and a bad checksum */
+	static const u8 bad[] = { 0x68, 0x04, 0x04, 0x68, 0x08, 0x01, 0x72,
+				  0xe5, 0x00, 0x16 };
+
+	feed_reset(t, HM_MODE_AUTO);
+	feed(t, e5, NULL, 1, 1);
+	if (CHECK(t, t->good == 0 && hm_framer_midframe(&t->fr),
+		  "AUTO: E5 reported before the line was quiet"))
+		return -1;
+	finish(t);
+	if (CHECK(t, t->good == 1 && t->got_type == HM_FRAME_MBUS_ACK,
+		  "AUTO: lone E5: good %u type %s", t->good,
+		  hm_frame_type_name(t->got_type)))
+		return -1;
+	feed_reset(t, HM_MODE_AUTO);
+	feed(t, e5fe, NULL, 2, 1);
+	finish(t);
+	if (CHECK(t, t->good == 0 && t->bad == 0, "AUTO: E5 FE: good %u bad %u",
+		  t->good, t->bad))
+		return -1;
+	feed_reset(t, HM_MODE_MBUS);
+	feed(t, e5, NULL, 1, 1);
+	if (CHECK(t, t->good == 1 && t->got_type == HM_FRAME_MBUS_ACK,
+		  "MBUS: E5 not reported at once"))
+		return -1;
+	feed_reset(t, HM_MODE_MBUS);
+	feed(t, bad, NULL, sizeof(bad), 1);
+	finish(t);
+	return CHECK(t, t->good == 0 && t->bad == 1 &&
+		     t->first_bad == -HM_EBADCS,
+		     "MBUS: E5 inside a corrupt frame: good %u bad %u (%s)",
+		     t->good, t->bad, hm_strerror(t->first_bad));
+}
+
 static int decode_std(struct hm_tctx *t, unsigned int len)
 {
 	int r = hm_cjt188_decode(t->work, len, hm_profile_find("cjt188"),
@@ -2117,6 +2215,9 @@ const struct hm_t_case hm_t_cases[] = {
 	{ "framer-mbus-bad-stop", t_mbus_bad_stop },
 	{ "framer-auto-disambiguation", t_auto_disambiguation },
 	{ "framer-mbus-collision", t_mbus_collision },
+	{ "framer-resync-mbus-garbage-10", t_resync_mbus_short },
+	{ "framer-held-failure", t_held_failure },
+	{ "framer-e5-alone", t_e5_alone },
 	{ "cjt188-invalid-bcd", t_invalid_bcd },
 	{ "cjt188-di-reversed", t_di_reversed },
 	{ "cjt188-unit-before-value", t_unit_before_value },
