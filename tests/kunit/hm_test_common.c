@@ -1828,7 +1828,8 @@ static void p_group(struct hm_tctx *t, const struct p_group *g, u8 *v,
 		memset(v, 0, 4);	/* 80 00 00 00: a signed zero */
 		v[3] = 0x80;
 	}
-	if (g->q >= HM_Q_COUNT || !ok)
+	/* a value written 33 33 33 33 is the filler: absent */
+	if (g->q >= HM_Q_COUNT || !ok || p_all(v, 4, 0x33))
 		return;
 	/* 80 00 00 00 reads 0 on every field, raw 8000 0000 included */
 	if (v[3] == 0x80 && p_all(v, 3, 0))
@@ -1881,6 +1882,8 @@ static void p_hours(struct hm_tctx *t, u8 *v, struct p_frame *pf)
 	if (k < 15)
 		raw = 800000;		/* 80 00 00: a signed zero */
 	p_bcd(v, raw, 3);
+	if (raw == 333333)
+		return;			/* 33 33 33 is the filler: absent */
 	pf->val[HM_Q_OPERATING_TIME] = raw == 800000 ? 0 : (s64)raw * 3600;
 	pf->valid |= HM_QBIT(HM_Q_OPERATING_TIME);
 }
