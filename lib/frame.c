@@ -18,6 +18,12 @@
  * reported meanwhile (good, or bad by a line error) supersedes it; it then
  * counts as one garbage byte.
  *
+ * Quiet line: after hm_framer_timeout() no more bytes come for what is
+ * held, so the next push finishes the re-scan of the held bytes: a
+ * candidate still open when they run out is cut (its start byte is
+ * garbage) and the scan goes on from the next start byte, until a frame is
+ * found or the bytes are used up; then a held-back failure is reported.
+ *
  * E5: a single character is an M-Bus acknowledgment only when nothing
  * follows it. An E5 followed by bytes the framer already holds is garbage
  * in every mode; in AUTO mode a fresh E5 is held until the next byte
@@ -50,7 +56,7 @@ void hm_framer_reset(struct hm_framer *f)
 	f->taint = 0;
 	f->fail_err = 0;
 	f->pend_err = 0;
-	f->pend_ready = 0;
+	f->quiet = 0;
 }
 
 void hm_framer_set_mode(struct hm_framer *f, enum hm_frame_mode mode)
@@ -80,14 +86,9 @@ static void drop_front(struct hm_framer *f, unsigned int n)
 
 int hm_framer_timeout(struct hm_framer *f)
 {
-	if (!f->fill) {
-		if (!f->pend_err)
-			return 0;
-		/* the line is quiet: report the failed candidate */
-		f->pend_ready = 1;
-		return f->pend_err;
-	}
-	if (f->pos == 0) {
+	if (!f->fill && !f->pend_err)
+		return 0;
+	if (f->fill && f->pos == 0) {
 		/* only unexamined bytes: nothing was truncated yet */
 		return 0;
 	}
@@ -95,6 +96,12 @@ int hm_framer_timeout(struct hm_framer *f)
 		/* an E5 the line left alone: an acknowledgment */
 		f->cand = CAND_ACK_IDLE;
 		return 0;
+	}
+	/* no more bytes: the next push finishes the re-scan of those held */
+	f->quiet = 1;
+	if (f->pend_err) {
+		/* what is open is part of the re-scan, not a frame cut short */
+		return f->pend_err;
 	}
 	f->stats.truncated++;
 	if (f->taint)
@@ -154,7 +161,6 @@ static void report(struct hm_framer *f, struct hm_frame_result *out,
 	if (f->pend_err) {
 		/* its start byte was garbage after all */
 		f->pend_err = 0;
-		f->pend_ready = 0;
 		f->stats.garbage_bytes++;
 	}
 	out->status = status;
@@ -198,7 +204,6 @@ static void emit_pending(struct hm_framer *f, struct hm_frame_result *out)
 	int err = f->pend_err;
 
 	f->pend_err = 0;
-	f->pend_ready = 0;
 	report(f, out, err, f->pend_type, f->pend_len);
 }
 
@@ -363,10 +368,6 @@ size_t hm_framer_push(struct hm_framer *f, const u8 *data, const u8 *flags,
 			drop_front(f, 1);
 			break;
 		}
-		if (f->pend_ready) {
-			emit_pending(f, out);
-			break;
-		}
 		if (f->pos < f->fill) {
 			b = f->buf[f->pos];
 			if (f->pos == 0 && !is_start(f, b)) {
@@ -374,6 +375,25 @@ size_t hm_framer_push(struct hm_framer *f, const u8 *data, const u8 *flags,
 				drop_front(f, 1);
 				continue;
 			}
+		} else if (f->quiet) {
+			/* the line went quiet: nothing more comes for these */
+			if (f->cand == CAND_ACK) {
+				emit(f, out, 0, HM_FRAME_MBUS_ACK, 1);
+				drop_front(f, 1);
+				break;
+			}
+			if (f->fill) {
+				/* an open candidate of the re-scan: cut it */
+				f->stats.garbage_bytes++;
+				drop_front(f, f->taint ? f->fill : 1);
+				continue;
+			}
+			f->quiet = 0;
+			if (f->pend_err) {
+				emit_pending(f, out);
+				break;
+			}
+			continue;
 		} else if (i < len) {
 			b = data[i];
 			if (flags)

@@ -119,7 +119,7 @@ struct hm_frame_result {
  *            reported after hm_framer_timeout() unless a frame came first
  * @pend_type: its frame type
  * @pend_len: its length; its bytes are in @out
- * @pend_ready: hm_framer_timeout() came: report it on the next push
+ * @quiet: hm_framer_timeout() came: the held bytes are all there will be
  * @buf: candidate bytes, then bytes still to be (re)scanned
  * @out: the frame returned last, or the pending failed candidate
  */
@@ -137,7 +137,7 @@ struct hm_framer {
 	s8 pend_err;
 	u8 pend_type;
 	u16 pend_len;
-	u8 pend_ready;
+	u8 quiet;
 	u8 buf[HM_FRAME_MAX];
 	u8 out[HM_FRAME_MAX];
 };
@@ -188,14 +188,16 @@ bool hm_framer_midframe(const struct hm_framer *f);
  *
  * Discards the partial frame (counted in stats.truncated); bytes after its
  * start byte are kept for re-scanning by the next hm_framer_push() (call it
- * with @len 0 to re-scan at once). With no partial frame, a failed
- * candidate held back (bad checksum or stop byte, see above) is reported by
- * the next hm_framer_push(). In AUTO mode a held E5 becomes an
+ * with @len 0 to re-scan at once): that re-scan takes no more bytes, a
+ * candidate it leaves open is cut too. A failed candidate held back (bad
+ * checksum or stop byte, see above) is reported by that push unless a frame
+ * is found in the held bytes; a candidate open after it is then part of the
+ * re-scan, not counted as truncated. In AUTO mode a held E5 becomes an
  * acknowledgment that the next hm_framer_push() reports.
  *
- * Return: -HM_ETRUNC if a partial frame was discarded, the error of a held
- * back failed candidate (-HM_EBADCS, -HM_ESTOP) now due, 0 if nothing was
- * pending (or only an E5).
+ * Return: the error of a held-back failed candidate (-HM_EBADCS,
+ * -HM_ESTOP) now due, else -HM_ETRUNC if a partial frame was discarded, 0
+ * if nothing was pending (or only an E5).
  */
 int hm_framer_timeout(struct hm_framer *f);
 

@@ -735,6 +735,23 @@ static int t_held_failure(struct hm_tctx *t)
 		  "counters: checksum %u bad %u", t->fr.stats.checksum_errors,
 		  t->fr.stats.bad_frames))
 		return -1;
+	/*
+	 * a 68 inside it opens a re-scan candidate that the line's end cuts:
+	 * still the checksum error, nothing truncated
+	 */
+	t->work[20] = 0x68;
+	t->work[30] = 0xff;
+	fix_cs(t->work, len);
+	t->work[len - 2] ^= 0x55;
+	feed_reset(t, HM_MODE_CJT188);
+	feed(t, t->work, NULL, len, 0);
+	finish(t);
+	if (CHECK(t, t->good == 0 && t->bad == 1 && t->first_bad == -HM_EBADCS &&
+		  t->fr.stats.truncated == 0, "68 inside: bad %u (%s), truncated %u",
+		  t->bad, hm_strerror(t->first_bad), t->fr.stats.truncated))
+		return -1;
+	len = load_cjt(t, "cjt188-standard-heat-reply");
+	t->work[20] ^= 0x01;
 	/* a good frame after a corrupt one wins, the corrupt one is garbage */
 	feed_reset(t, HM_MODE_CJT188);
 	feed(t, t->work, NULL, len, 0);
