@@ -28,10 +28,11 @@
 #include "heatmeter.h"
 #include "hm_err.h"
 
-#define HM_TX_MAX	512	/* bytes one debugfs tx write may send */
+#define HM_TX_MAX	HM_TXN_REQ_MAX	/* bytes one debugfs tx write may send */
 #define HM_POLL_MIN_MS	100
 
 static DEFINE_IDA(hm_bus_ida);
+struct workqueue_struct *hm_scan_wq;
 static struct dentry *hm_debugfs_root;
 
 static struct hm_bus *to_hm_bus(struct device *dev)
@@ -174,10 +175,10 @@ static ssize_t tty_show(struct device *dev, struct device_attribute *attr,
 	struct hm_bus *bus = to_hm_bus(dev);
 	char name[64] = "";
 
-	spin_lock_irq(&bus->lock);
+	spin_lock(&bus->lock);
 	if (bus->tty)
 		strscpy(name, tty_name(bus->tty), sizeof(name));
-	spin_unlock_irq(&bus->lock);
+	spin_unlock(&bus->lock);
 	if (!name[0])
 		return -ENODEV;
 	return sysfs_emit(buf, "%s\n", name);
@@ -357,6 +358,27 @@ static ssize_t poll_interval_ms_store(struct device *dev,
 }
 static DEVICE_ATTR_RW(poll_interval_ms);
 
+static ssize_t allow_trigger_show(struct device *dev,
+				  struct device_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%d\n", READ_ONCE(to_hm_bus(dev)->allow_trigger));
+}
+
+static ssize_t allow_trigger_store(struct device *dev,
+				   struct device_attribute *attr,
+				   const char *buf, size_t count)
+{
+	bool v;
+	int ret;
+
+	ret = kstrtobool(buf, &v);
+	if (ret)
+		return ret;
+	WRITE_ONCE(to_hm_bus(dev)->allow_trigger, v);
+	return count;
+}
+static DEVICE_ATTR_RW(allow_trigger);
+
 static ssize_t scan_store(struct device *dev, struct device_attribute *attr,
 			  const char *buf, size_t count)
 {
@@ -425,6 +447,7 @@ static struct attribute *hm_bus_attrs[] = {
 	&dev_attr_line_idle_ms.attr,
 	&dev_attr_echo.attr,
 	&dev_attr_poll_interval_ms.attr,
+	&dev_attr_allow_trigger.attr,
 	&dev_attr_scan.attr,
 	&dev_attr_scan_status.attr,
 	&dev_attr_new_meter.attr,
@@ -458,13 +481,13 @@ static void hm_bus_release(struct device *dev)
 void hm_bus_receive(struct hm_bus *bus, const u8 *cp, const hm_flag_t *fp,
 		    size_t count)
 {
-	unsigned long flags;
 	size_t i;
 
-	spin_lock_irqsave(&bus->lock, flags);
+	/* receive_buf runs in process context (the flip buffer's work) */
+	spin_lock(&bus->lock);
 	for (i = 0; i < count; i++)
 		bus->mon[bus->mon_head++ % HM_MON_SIZE] = cp[i];
-	spin_unlock_irqrestore(&bus->lock, flags);
+	spin_unlock(&bus->lock);
 	/* TTY_NORMAL..TTY_OVERRUN are lib/'s HM_FLAG_* */
 	hm_engine_receive(&bus->engine, cp, (const u8 *)fp, count);
 }
@@ -501,14 +524,14 @@ static ssize_t hm_mon_read(struct file *file, char __user *ubuf, size_t len,
 	if (!text)
 		return -ENOMEM;
 
-	spin_lock_irq(&bus->lock);
+	spin_lock(&bus->lock);
 	head = bus->mon_head;
 	n = min_t(u64, head, HM_MON_SIZE);
 	start = head - n;
 	for (i = 0; i < n; i++)
 		pos += scnprintf(text + pos, HM_MON_SIZE * 3 + 2 - pos, "%02x ",
 				 bus->mon[(start + i) % HM_MON_SIZE]);
-	spin_unlock_irq(&bus->lock);
+	spin_unlock(&bus->lock);
 	if (pos)
 		text[pos - 1] = '\n';
 
@@ -672,9 +695,9 @@ void hm_bus_kill(struct hm_bus *bus)
 		hm_meter_remove(m);
 	}
 
-	spin_lock_irq(&bus->lock);
+	spin_lock(&bus->lock);
 	bus->tty = NULL;
-	spin_unlock_irq(&bus->lock);
+	spin_unlock(&bus->lock);
 }
 
 /**
@@ -699,6 +722,13 @@ int hm_bus_class_init(void)
 		class_unregister(&hm_bus_class);
 		return ret;
 	}
+	/* scans take minutes: their own workqueue, not system_wq */
+	hm_scan_wq = alloc_workqueue("heatmeter_scan", WQ_UNBOUND, 0);
+	if (!hm_scan_wq) {
+		hm_meter_class_exit();
+		class_unregister(&hm_bus_class);
+		return -ENOMEM;
+	}
 	hm_debugfs_root = debugfs_create_dir("heatmeter", NULL);
 	return 0;
 }
@@ -706,6 +736,7 @@ int hm_bus_class_init(void)
 void hm_bus_class_exit(void)
 {
 	debugfs_remove_recursive(hm_debugfs_root);
+	destroy_workqueue(hm_scan_wq);
 	hm_meter_class_exit();
 	class_unregister(&hm_bus_class);
 	ida_destroy(&hm_bus_ida);

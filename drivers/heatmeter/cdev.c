@@ -1,15 +1,20 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * heatmeter: /dev/heatmeterN, one per meter (the meter device itself
- * carries the dev_t, so the node has the meter's name, N and uevent).
+ * heatmeter: /dev/heatmeterN, one per meter.
  *
- * One struct cdev covers every minor; open() finds the meter by dev_t and
- * creates the meter's char device side (struct hm_cmeter) on first use.
- * Every completed reading of the meter (sysfs, polling, the ioctls) is
- * pushed into the ring of each open file; read() returns them as struct
- * heatmeter_reading. A slow reader loses its oldest readings and reads a
- * HEATMETER_RD_DROPPED marker with their count; the bus never waits.
- * When the meter or its line goes away, read/poll/ioctl return -ENODEV.
+ * The lifetime model of drivers/gnss/core.c: each meter's char device is
+ * its own cdev, added with cdev_device_add() on the meter's device, so an
+ * open file holds the meter (not the other way round). read(), poll() and
+ * the ioctls check the meter's @disconnected flag under its rw_semaphore
+ * held for reading; removal takes it for writing, after the meter has
+ * cancelled every transaction it or its files queued, and wakes every
+ * sleeper: from then on everything returns -ENODEV.
+ *
+ * The meter publishes each completed reading through the hook this file
+ * registers (hm_cdev_publish()): it goes into the ring of each open file;
+ * read() returns them as struct heatmeter_reading. A slow reader loses its
+ * oldest readings and reads a HEATMETER_RD_DROPPED marker with their count;
+ * the bus never waits.
  */
 #include <linux/cdev.h>
 #include <linux/fs.h>
@@ -19,298 +24,106 @@
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
-#include <linux/xarray.h>
 
 #include "heatmeter.h"
 #include "cdev.h"
 
 static dev_t hm_cdev_base;
-static struct cdev hm_cdev;
-static DEFINE_MUTEX(hm_cdev_mutex);	/* creation and removal of cmeters */
-static DEFINE_XARRAY(hm_cmeters);	/* meter id -> struct hm_cmeter */
 
-/**
- * hm_cdev_devt() - dev_t of meter @id's char device
- * @id: meter instance number
- *
- * Return: the dev_t, or 0 (no char device) beyond HM_CDEV_MINORS.
- */
-dev_t hm_cdev_devt(int id)
+static struct hm_cmeter *to_cm(struct hm_meter *m)
 {
-	if (!hm_cdev_base || id < 0 || id >= HM_CDEV_MINORS)
-		return 0;
-	return MKDEV(MAJOR(hm_cdev_base), id);
+	return &m->cm;
 }
 
-static void hm_cmeter_release(struct kref *ref)
+/* the meter's hook: give a reading to every open file */
+static void hm_cdev_publish(struct hm_meter *m,
+			    const struct heatmeter_reading *rd)
 {
-	struct hm_cmeter *cm = container_of(ref, struct hm_cmeter, ref);
-
-	put_device(&cm->m->dev);
-	kfree(cm);
-}
-
-void hm_cmeter_put(struct hm_cmeter *cm)
-{
-	kref_put(&cm->ref, hm_cmeter_release);
-}
-
-/* the meter's cmeter with a reference, created if needed */
-static struct hm_cmeter *hm_cmeter_get(struct hm_meter *m)
-{
-	struct hm_cmeter *cm;
-	int ret;
-
-	mutex_lock(&hm_cdev_mutex);
-	if (READ_ONCE(m->dead)) {
-		cm = ERR_PTR(-ENODEV);
-		goto out;
-	}
-	cm = xa_load(&hm_cmeters, m->id);
-	if (cm) {
-		kref_get(&cm->ref);
-		goto out;
-	}
-	cm = kzalloc(sizeof(*cm), GFP_KERNEL);
-	if (!cm) {
-		cm = ERR_PTR(-ENOMEM);
-		goto out;
-	}
-	kref_init(&cm->ref);		/* the registration's */
-	cm->m = m;
-	spin_lock_init(&cm->lock);
-	INIT_LIST_HEAD(&cm->readers);
-	init_waitqueue_head(&cm->wait);
-	ret = xa_err(xa_store(&hm_cmeters, m->id, cm, GFP_KERNEL));
-	if (ret) {
-		kfree(cm);
-		cm = ERR_PTR(ret);
-		goto out;
-	}
-	get_device(&m->dev);
-	kref_get(&cm->ref);		/* the caller's */
-out:
-	mutex_unlock(&hm_cdev_mutex);
-	return cm;
-}
-
-/* the meter's cmeter with a reference, or NULL */
-static struct hm_cmeter *hm_cmeter_find(struct hm_meter *m)
-{
-	struct hm_cmeter *cm;
-
-	xa_lock(&hm_cmeters);
-	cm = xa_load(&hm_cmeters, m->id);
-	if (cm)
-		kref_get(&cm->ref);
-	xa_unlock(&hm_cmeters);
-	return cm;
-}
-
-/**
- * hm_cdev_meter_remove() - the meter is going away (already marked dead)
- * @m: meter
- *
- * Readers and pollers wake up with -ENODEV; ioctls return -ENODEV.
- * Transactions still in flight keep what they use alive.
- */
-void hm_cdev_meter_remove(struct hm_meter *m)
-{
-	struct hm_cmeter *cm;
-
-	mutex_lock(&hm_cdev_mutex);
-	cm = xa_erase(&hm_cmeters, m->id);
-	mutex_unlock(&hm_cdev_mutex);
-	if (!cm)
-		return;
-	spin_lock_irq(&cm->lock);
-	cm->dead = true;
-	spin_unlock_irq(&cm->lock);
-	wake_up_interruptible_all(&cm->wait);
-	hm_cmeter_put(cm);
-}
-
-static s64 hm_ns(ktime_t t)
-{
-	return ktime_to_ns(t);
-}
-
-/**
- * hm_cdev_fill() - a uapi reading from a transaction and its decoding
- * @out: reading to fill
- * @t: the transaction (timestamps, tries), or NULL
- * @err: 0 or the reading's errno
- * @rd: decoded values (if @err is 0)
- * @flags: HEATMETER_RD_* to add
- */
-void hm_cdev_fill(struct heatmeter_reading *out, const struct hm_txn *t,
-		  int err, const struct hm_reading *rd, u32 flags)
-{
-	unsigned int q;
-
-	memset(out, 0, sizeof(*out));
-	out->size = sizeof(*out);
-	out->error = err;
-	out->flags = flags;
-	if (!err && rd) {
-		out->valid = rd->valid & (HM_QBIT(HM_Q_COUNT) - 1);
-		for (q = 0; q < HM_Q_COUNT && q < HEATMETER_Q_MAX; q++)
-			if (q != HM_Q_METER_TIME && (rd->valid & HM_QBIT(q)))
-				out->values[q] = rd->values[q];
-		out->meter_time.year = rd->meter_time.year;
-		out->meter_time.month = rd->meter_time.month;
-		out->meter_time.day = rd->meter_time.day;
-		out->meter_time.hour = rd->meter_time.hour;
-		out->meter_time.minute = rd->meter_time.minute;
-		out->meter_time.second = rd->meter_time.second;
-		out->meter_time.has_time = rd->meter_time.has_time;
-		if (rd->flags & HM_RD_HAS_STATUS) {
-			out->status = rd->status;
-			out->flags |= HEATMETER_RD_STATUS;
-		}
-		if (rd->flags & HM_RD_HIGHRES)
-			out->flags |= HEATMETER_RD_HIGHRES;
-		if (rd->flags & HM_RD_TEST_MODE)
-			out->flags |= HEATMETER_RD_TEST_MODE;
-	}
-	if (!t)
-		return;
-	out->tries = t->tries_used;
-	out->ts.queued = hm_ns(t->t.queued);
-	out->ts.tx_start = hm_ns(t->t.tx_start);
-	out->ts.tx_done = hm_ns(t->t.sent);
-	out->ts.rx_first = hm_ns(t->t.first_rx);
-	out->ts.rx_last = hm_ns(t->t.frame);
-	out->ts.complete_real = hm_ns(t->t.done_real);
-}
-
-/* test mode as the char device knows it; cm->lock held */
-static bool hm_cmeter_test_mode(struct hm_cmeter *cm)
-{
-	if (cm->test_mode && cm->test_expires &&
-	    ktime_after(ktime_get(), cm->test_expires))
-		cm->test_mode = false;
-	return cm->test_mode;
-}
-
-/**
- * hm_cdev_test_mode() - is the meter in test mode (entered by TEST_MODE)?
- * @m: meter
- * @expires: out: CLOCK_MONOTONIC ns when it ends by itself (0 = unknown)
- *
- * Return: true while in test mode.
- */
-bool hm_cdev_test_mode(struct hm_meter *m, s64 *expires)
-{
-	struct hm_cmeter *cm = hm_cmeter_find(m);
-	bool on = false;
-
-	*expires = 0;
-	if (!cm)
-		return false;
-	spin_lock_irq(&cm->lock);
-	on = hm_cmeter_test_mode(cm);
-	if (on)
-		*expires = hm_ns(cm->test_expires);
-	spin_unlock_irq(&cm->lock);
-	hm_cmeter_put(cm);
-	return on;
-}
-
-/* sysfs: test_mode of the meter (1 while in it, as far as the driver knows) */
-static ssize_t test_mode_show(struct device *dev, struct device_attribute *attr,
-			      char *buf)
-{
-	s64 expires;
-
-	return sysfs_emit(buf, "%d\n",
-			  hm_cdev_test_mode(container_of(dev, struct hm_meter,
-							 dev), &expires));
-}
-
-struct device_attribute dev_attr_test_mode = __ATTR_RO(test_mode);
-
-/**
- * hm_cdev_deliver() - give a reading to every open file of the meter
- * @cm: the meter's char device side
- * @rd: the reading; its seq is assigned here
- */
-void hm_cdev_deliver(struct hm_cmeter *cm, struct heatmeter_reading *rd)
-{
+	struct hm_cmeter *cm = to_cm(m);
 	struct hm_reader *r;
-	unsigned long flags;
 
-	spin_lock_irqsave(&cm->lock, flags);
-	if (cm->dead) {
-		spin_unlock_irqrestore(&cm->lock, flags);
-		return;
-	}
-	if (hm_cmeter_test_mode(cm))
-		rd->flags |= HEATMETER_RD_TEST_MODE;
-	rd->seq = ++cm->seq;
+	spin_lock(&cm->lock);
 	list_for_each_entry(r, &cm->readers, node)
 		hm_ring_push(&r->ring, rd);
-	spin_unlock_irqrestore(&cm->lock, flags);
+	spin_unlock(&cm->lock);
 	wake_up_interruptible(&cm->wait);
 }
 
 /**
- * hm_cdev_meter_reading() - a read of the meter completed (meter.c)
- * @m: meter
- * @t: its transaction
- * @err: 0 or why it failed
- * @rd: the decoded reading when @err is 0
+ * hm_cdev_add() - add the meter's device together with /dev/heatmeterN
+ * @m: the meter
+ *
+ * Return: 0 or -errno (device_add() or cdev_add()).
  */
-void hm_cdev_meter_reading(struct hm_meter *m, const struct hm_txn *t,
-			   int err, const struct hm_reading *rd)
+int hm_cdev_add(struct hm_meter *m)
 {
-	struct heatmeter_reading *out;
-	struct hm_cmeter *cm;
+	if (!m->dev.devt)
+		return device_add(&m->dev);	/* beyond HM_CDEV_MINORS */
+	return cdev_device_add(&m->cm.cdev, &m->dev);
+}
 
-	cm = hm_cmeter_find(m);
-	if (!cm)
-		return;		/* nobody ever opened it */
-	out = kmalloc(sizeof(*out), GFP_KERNEL);
-	if (out) {
-		hm_cdev_fill(out, t, err, rd,
-			     READ_ONCE(m->highres) ? HEATMETER_RD_HIGHRES : 0);
-		hm_cdev_deliver(cm, out);
-		kfree(out);
-	}
-	hm_cmeter_put(cm);
+/**
+ * hm_cdev_disconnect() - the meter is going away
+ * @m: the meter, marked dead, its transactions cancelled
+ *
+ * Waits for the read(), poll() and ioctl() calls in progress to leave
+ * (they are woken: their transactions are complete), then makes every
+ * further call return -ENODEV and wakes readers and pollers.
+ */
+void hm_cdev_disconnect(struct hm_meter *m)
+{
+	struct hm_cmeter *cm = to_cm(m);
+
+	down_write(&cm->rwsem);
+	cm->disconnected = true;
+	up_write(&cm->rwsem);
+	wake_up_interruptible_all(&cm->wait);
+}
+
+/**
+ * hm_cdev_del() - remove the meter's device and /dev/heatmeterN
+ * @m: the meter, disconnected
+ */
+void hm_cdev_del(struct hm_meter *m)
+{
+	if (!m->dev.devt)
+		device_del(&m->dev);
+	else
+		cdev_device_del(&m->cm.cdev, &m->dev);
 }
 
 static int hm_cdev_open(struct inode *inode, struct file *file)
 {
-	struct hm_cmeter *cm;
+	struct hm_meter *m = container_of(inode->i_cdev, struct hm_meter,
+					  cm.cdev);
+	struct hm_cmeter *cm = to_cm(m);
 	struct hm_reader *r;
-	struct device *dev;
-
-	dev = class_find_device_by_devt(&hm_meter_class, inode->i_rdev);
-	if (!dev)
-		return -ENODEV;
-	cm = hm_cmeter_get(container_of(dev, struct hm_meter, dev));
-	put_device(dev);
-	if (IS_ERR(cm))
-		return PTR_ERR(cm);
+	int ret = 0;
 
 	r = kvzalloc(sizeof(*r), GFP_KERNEL);
-	if (!r) {
-		hm_cmeter_put(cm);
+	if (!r)
 		return -ENOMEM;
-	}
-	r->cm = cm;
+	get_device(&m->dev);
+	r->m = m;
+	mutex_init(&r->read_mutex);
 	mutex_init(&r->mutex);
+	atomic_set(&r->busy, 0);
 	hm_ring_init(&r->ring);
-	spin_lock_irq(&cm->lock);
-	if (cm->dead) {
-		spin_unlock_irq(&cm->lock);
-		kvfree(r);
-		hm_cmeter_put(cm);
-		return -ENODEV;
+
+	down_read(&cm->rwsem);
+	if (cm->disconnected) {
+		ret = -ENODEV;
+	} else {
+		spin_lock(&cm->lock);
+		list_add_tail(&r->node, &cm->readers);
+		spin_unlock(&cm->lock);
 	}
-	list_add_tail(&r->node, &cm->readers);
-	spin_unlock_irq(&cm->lock);
+	up_read(&cm->rwsem);
+	if (ret) {
+		put_device(&m->dev);
+		kvfree(r);
+		return ret;
+	}
 	file->private_data = r;
 	return stream_open(inode, file);
 }
@@ -318,84 +131,100 @@ static int hm_cdev_open(struct inode *inode, struct file *file)
 static int hm_cdev_release(struct inode *inode, struct file *file)
 {
 	struct hm_reader *r = file->private_data;
-	struct hm_cmeter *cm = r->cm;
+	struct hm_cmeter *cm = to_cm(r->m);
 
 	hm_verify_release(r);
-	spin_lock_irq(&cm->lock);
+	spin_lock(&cm->lock);
 	list_del(&r->node);
-	spin_unlock_irq(&cm->lock);
+	spin_unlock(&cm->lock);
+	put_device(&r->m->dev);
 	mutex_destroy(&r->mutex);
+	mutex_destroy(&r->read_mutex);
 	kvfree(r);
-	hm_cmeter_put(cm);
 	return 0;
 }
 
 /* the ring has something, or the meter is gone */
 static bool hm_cdev_readable(struct hm_reader *r)
 {
-	struct hm_cmeter *cm = r->cm;
+	struct hm_cmeter *cm = to_cm(r->m);
 	bool ret;
 
-	spin_lock_irq(&cm->lock);
-	ret = cm->dead || !hm_ring_empty(&r->ring);
-	spin_unlock_irq(&cm->lock);
+	spin_lock(&cm->lock);
+	ret = READ_ONCE(cm->disconnected) || !hm_ring_empty(&r->ring);
+	spin_unlock(&cm->lock);
 	return ret;
+}
+
+/*
+ * Copy what the ring holds, a record at a time: each is committed only
+ * once the reader has it. r->read_mutex and cm->rwsem (read) held.
+ * Return: bytes copied, or -EFAULT / -ENODEV when none was.
+ */
+static ssize_t hm_cdev_copy(struct hm_reader *r, char __user *buf,
+			    size_t count)
+{
+	struct hm_cmeter *cm = to_cm(r->m);
+	struct heatmeter_reading rd;
+	size_t done = 0;
+	bool got;
+	u32 pos;
+
+	while (count - done >= sizeof(rd)) {
+		spin_lock(&cm->lock);
+		got = hm_ring_peek(&r->ring, &rd, &pos);
+		spin_unlock(&cm->lock);
+		if (!got)
+			break;
+		if (copy_to_user(buf + done, &rd, sizeof(rd)))
+			return done ? done : -EFAULT;
+		spin_lock(&cm->lock);
+		hm_ring_commit(&r->ring, &rd, pos);
+		spin_unlock(&cm->lock);
+		done += sizeof(rd);
+	}
+	return done;
 }
 
 static ssize_t hm_cdev_read(struct file *file, char __user *buf, size_t count,
 			    loff_t *ppos)
 {
 	struct hm_reader *r = file->private_data;
-	struct hm_cmeter *cm = r->cm;
-	struct heatmeter_reading rd;
-	size_t done = 0;
-	bool got;
-	int ret;
+	struct hm_cmeter *cm = to_cm(r->m);
+	ssize_t ret;
 
-	if (count < sizeof(rd))
+	if (count < sizeof(struct heatmeter_reading))
 		return -EINVAL;
 	for (;;) {
-		spin_lock_irq(&cm->lock);
-		if (cm->dead) {
-			spin_unlock_irq(&cm->lock);
-			return -ENODEV;
-		}
-		got = !hm_ring_empty(&r->ring);
-		spin_unlock_irq(&cm->lock);
-		if (got)
-			break;
-		if (file->f_flags & O_NONBLOCK)
-			return -EAGAIN;
-		ret = wait_event_interruptible(cm->wait, hm_cdev_readable(r));
+		if (mutex_lock_interruptible(&r->read_mutex))
+			return -ERESTARTSYS;
+		down_read(&cm->rwsem);
+		ret = cm->disconnected ? -ENODEV : hm_cdev_copy(r, buf, count);
+		up_read(&cm->rwsem);
+		mutex_unlock(&r->read_mutex);
+		/* empty (another reader of this file may have taken it) */
 		if (ret)
 			return ret;
+		if (file->f_flags & O_NONBLOCK)
+			return -EAGAIN;
+		if (wait_event_interruptible(cm->wait, hm_cdev_readable(r)))
+			return -ERESTARTSYS;
 	}
-	while (count - done >= sizeof(rd)) {
-		spin_lock_irq(&cm->lock);
-		got = !cm->dead && hm_ring_pop(&r->ring, &rd);
-		spin_unlock_irq(&cm->lock);
-		if (!got)
-			break;
-		if (copy_to_user(buf + done, &rd, sizeof(rd)))
-			return done ? done : -EFAULT;
-		done += sizeof(rd);
-	}
-	return done ? done : -ENODEV;
 }
 
 static __poll_t hm_cdev_poll(struct file *file, poll_table *wait)
 {
 	struct hm_reader *r = file->private_data;
-	struct hm_cmeter *cm = r->cm;
+	struct hm_cmeter *cm = to_cm(r->m);
 	__poll_t mask = 0;
 
 	poll_wait(file, &cm->wait, wait);
-	spin_lock_irq(&cm->lock);
-	if (cm->dead)
+	spin_lock(&cm->lock);
+	if (READ_ONCE(cm->disconnected))
 		mask = EPOLLHUP | EPOLLERR;
 	else if (!hm_ring_empty(&r->ring))
 		mask = EPOLLIN | EPOLLRDNORM;
-	spin_unlock_irq(&cm->lock);
+	spin_unlock(&cm->lock);
 	return mask;
 }
 
@@ -419,13 +248,61 @@ static int hm_ioctl_class(unsigned int cmd)
 	}
 }
 
+/*
+ * Every field the kernel writes starts out zero: nothing of the caller's
+ * bytes comes back as if the kernel had written it.
+ */
+static void hm_ioctl_clear_out(unsigned int cmd, void *buf)
+{
+	switch (cmd) {
+	case HEATMETER_IOC_READ:
+		memset(buf, 0, sizeof(struct heatmeter_reading));
+		break;
+	case HEATMETER_IOC_TEST_MODE:
+		((struct heatmeter_test_mode *)buf)->expires = 0;
+		break;
+	case HEATMETER_IOC_START:
+	case HEATMETER_IOC_STOP: {
+		struct heatmeter_snapshot *s = buf;
+
+		memset(&s->start, 0, sizeof(s->start));
+		memset(&s->stop, 0, sizeof(s->stop));
+		s->d_energy = 0;
+		s->d_volume = 0;
+		s->d_time = 0;
+		s->valid = 0;
+		break;
+	}
+	case HEATMETER_IOC_SYNC: {
+		struct heatmeter_sync *s = buf;
+
+		s->late = 0;
+		memset(&s->reading, 0, sizeof(s->reading));
+		break;
+	}
+	case HEATMETER_IOC_RAW: {
+		struct heatmeter_raw *raw = buf;
+
+		raw->reply_control = 0;
+		raw->reply_ci = 0;
+		raw->reply_len = 0;
+		memset(raw->reply, 0, sizeof(raw->reply));
+		break;
+	}
+	default:
+		break;
+	}
+}
+
 static long hm_cdev_ioctl(struct file *file, unsigned int cmd,
 			  unsigned long arg)
 {
 	struct hm_reader *r = file->private_data;
+	struct hm_cmeter *cm = to_cm(r->m);
 	void __user *up = (void __user *)arg;
 	size_t size = _IOC_SIZE(cmd);
 	int class = hm_ioctl_class(cmd);
+	bool bus = cmd != HEATMETER_IOC_GET_INFO;
 	void *buf;
 	u32 usize;
 	long ret;
@@ -438,13 +315,14 @@ static long hm_cdev_ioctl(struct file *file, unsigned int cmd,
 		return -EBADF;
 	if (class > 1 && !capable(CAP_SYS_ADMIN))
 		return -EPERM;
-	if (READ_ONCE(r->cm->dead))
-		return -ENODEV;
 
-	/* every struct starts with its size as userspace knows it */
+	/*
+	 * The struct's size is part of the ioctl number; its size field
+	 * must say the same (a check that userspace and kernel agree).
+	 */
 	if (get_user(usize, (u32 __user *)up))
 		return -EFAULT;
-	if (usize < size)
+	if (usize != size)
 		return -EINVAL;
 	buf = kzalloc(size, GFP_KERNEL);
 	if (!buf)
@@ -453,13 +331,23 @@ static long hm_cdev_ioctl(struct file *file, unsigned int cmd,
 		ret = -EFAULT;
 		goto out;
 	}
+	hm_ioctl_clear_out(cmd, buf);
 	*(u32 *)buf = size;
-	ret = hm_verify_ioctl(r, cmd, buf);
-	if (ret >= 0 && (_IOC_DIR(cmd) & _IOC_READ)) {
-		*(u32 *)buf = size;
-		if (copy_to_user(up, buf, size))
-			ret = -EFAULT;
+
+	/* a bounded number of bus operations per open file */
+	if (bus && atomic_inc_return(&r->busy) > HM_FILE_OPS_MAX) {
+		atomic_dec(&r->busy);
+		ret = -EBUSY;
+		goto out;
 	}
+	down_read(&cm->rwsem);
+	ret = cm->disconnected ? -ENODEV : hm_verify_ioctl(r, cmd, buf);
+	up_read(&cm->rwsem);
+	if (bus)
+		atomic_dec(&r->busy);
+	if (ret >= 0 && (_IOC_DIR(cmd) & _IOC_READ) &&
+	    copy_to_user(up, buf, size))
+		ret = -EFAULT;
 out:
 	kfree(buf);
 	return ret;
@@ -475,27 +363,32 @@ static const struct file_operations hm_cdev_fops = {
 	.compat_ioctl	= compat_ptr_ioctl,
 };
 
+/**
+ * hm_cdev_setup() - initialize a new meter's char device side
+ * @m: the meter (device initialized, not yet added)
+ */
+void hm_cdev_setup(struct hm_meter *m)
+{
+	struct hm_cmeter *cm = to_cm(m);
+
+	cdev_init(&cm->cdev, &hm_cdev_fops);
+	cm->cdev.owner = THIS_MODULE;
+	init_rwsem(&cm->rwsem);
+	spin_lock_init(&cm->lock);
+	INIT_LIST_HEAD(&cm->readers);
+	init_waitqueue_head(&cm->wait);
+	m->publish = hm_cdev_publish;
+	if (hm_cdev_base && m->id < HM_CDEV_MINORS)
+		m->dev.devt = MKDEV(MAJOR(hm_cdev_base), m->id);
+}
+
 int hm_cdev_init(void)
 {
-	int ret;
-
-	ret = alloc_chrdev_region(&hm_cdev_base, 0, HM_CDEV_MINORS, "heatmeter");
-	if (ret)
-		return ret;
-	cdev_init(&hm_cdev, &hm_cdev_fops);
-	hm_cdev.owner = THIS_MODULE;
-	ret = cdev_add(&hm_cdev, hm_cdev_base, HM_CDEV_MINORS);
-	if (ret) {
-		unregister_chrdev_region(hm_cdev_base, HM_CDEV_MINORS);
-		hm_cdev_base = 0;
-	}
-	return ret;
+	return alloc_chrdev_region(&hm_cdev_base, 0, HM_CDEV_MINORS, "heatmeter");
 }
 
 void hm_cdev_exit(void)
 {
-	cdev_del(&hm_cdev);
 	unregister_chrdev_region(hm_cdev_base, HM_CDEV_MINORS);
 	hm_cdev_base = 0;
-	xa_destroy(&hm_cmeters);
 }

@@ -9,9 +9,10 @@
 #ifndef _HEATMETER_CDEV_H
 #define _HEATMETER_CDEV_H
 
+#include <linux/cdev.h>
 #include <linux/device.h>
 #include <linux/heatmeter.h>
-#include <linux/kref.h>
+#include <linux/rwsem.h>
 #include <linux/ktime.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
@@ -43,37 +44,32 @@ struct hm_ring {
 void hm_ring_init(struct hm_ring *ring);
 bool hm_ring_empty(const struct hm_ring *ring);
 void hm_ring_push(struct hm_ring *ring, const struct heatmeter_reading *rd);
+bool hm_ring_peek(const struct hm_ring *ring, struct heatmeter_reading *out,
+		  u32 *pos);
+void hm_ring_commit(struct hm_ring *ring, const struct heatmeter_reading *out,
+		    u32 pos);
 bool hm_ring_pop(struct hm_ring *ring, struct heatmeter_reading *out);
 
 struct hm_meter;
-struct hm_txn;
-struct hm_reading;
 struct hm_vop;
 
 /**
- * struct hm_cmeter - the character device side of one meter
- * @ref: references: the meter's registration, each open file, each
- *       verification transaction in flight
- * @m: the meter (a device reference is held)
- * @lock: protects @readers, @dead, the readers' rings, @test_*
+ * struct hm_cmeter - the character device of one meter (in struct hm_meter)
+ * @cdev: /dev/heatmeterN, added with cdev_device_add() on the meter's
+ *        device: an open file holds the meter device
+ * @rwsem: read/poll/ioctl hold it for reading, removal for writing
+ * @disconnected: the meter is gone: everything returns -ENODEV
+ * @lock: protects @readers and the readers' rings
  * @readers: open files (struct hm_reader)
- * @dead: the meter is gone: everything returns -ENODEV
  * @wait: readers and pollers
- * @seq: readings delivered (the next gets @seq + 1)
- * @test_mode: test mode was entered through TEST_MODE
- * @test_expires: CLOCK_MONOTONIC when the meter leaves it by itself (0 =
- *                the profile does not say)
  */
 struct hm_cmeter {
-	struct kref ref;
-	struct hm_meter *m;
+	struct cdev cdev;
+	struct rw_semaphore rwsem;	/* @disconnected */
+	bool disconnected;
 	spinlock_t lock;		/* see above */
 	struct list_head readers;
-	bool dead;
 	wait_queue_head_t wait;
-	u64 seq;
-	bool test_mode;
-	ktime_t test_expires;
 };
 
 enum hm_vop_slot {
@@ -83,41 +79,39 @@ enum hm_vop_slot {
 	HM_VS_COUNT
 };
 
+#define HM_FILE_OPS_MAX	4	/* bus operations in progress per open file */
+
 /**
  * struct hm_reader - one open file
- * @cm: the meter's char device side (a reference is held)
- * @node: entry in @cm->readers
- * @mutex: serializes this file's verification ioctls
+ * @m: the meter (a device reference is held)
+ * @node: entry in the meter's readers
+ * @read_mutex: one read() of this file at a time
+ * @mutex: serializes this file's START, STOP and SYNC
+ * @busy: ioctls of this file using the bus right now (HM_FILE_OPS_MAX)
  * @pending: ASYNC operations queued by this file (START, STOP, SYNC)
  * @start: START's reading, for STOP
  * @have_start: @start is set
- * @ring: readings not yet read (under @cm->lock)
+ * @ring: readings not yet read (under the meter's cdev lock)
  */
 struct hm_reader {
-	struct hm_cmeter *cm;
+	struct hm_meter *m;
 	struct list_head node;
+	struct mutex read_mutex;	/* read() */
 	struct mutex mutex;		/* verification ioctls */
+	atomic_t busy;
 	struct hm_vop *pending[HM_VS_COUNT];
 	struct heatmeter_reading start;
 	bool have_start;
 	struct hm_ring ring;
 };
 
-/* cdev.c: hooks for the rest of the driver */
+/* cdev.c */
 int hm_cdev_init(void);
 void hm_cdev_exit(void);
-dev_t hm_cdev_devt(int id);
-void hm_cdev_meter_remove(struct hm_meter *m);
-void hm_cdev_meter_reading(struct hm_meter *m, const struct hm_txn *t,
-			   int err, const struct hm_reading *rd);
-bool hm_cdev_test_mode(struct hm_meter *m, s64 *expires);
-extern struct device_attribute dev_attr_test_mode;
-
-/* cdev.c: for verify.c */
-void hm_cmeter_put(struct hm_cmeter *cm);
-void hm_cdev_fill(struct heatmeter_reading *out, const struct hm_txn *t,
-		  int err, const struct hm_reading *rd, u32 flags);
-void hm_cdev_deliver(struct hm_cmeter *cm, struct heatmeter_reading *rd);
+void hm_cdev_setup(struct hm_meter *m);
+int hm_cdev_add(struct hm_meter *m);
+void hm_cdev_disconnect(struct hm_meter *m);
+void hm_cdev_del(struct hm_meter *m);
 
 /* verify.c */
 long hm_verify_ioctl(struct hm_reader *r, unsigned int cmd, void *arg);

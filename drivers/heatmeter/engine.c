@@ -283,6 +283,25 @@ out:
 	spin_unlock_irqrestore(&e->lock, irqfl);
 }
 
+/*
+ * A deadline timer that runs far later than it was set for says that the
+ * system stalled (an overloaded host, a virtual machine descheduled), not
+ * the line: bytes that arrived meanwhile may still wait in the UART or the
+ * tty's flip buffer. Once per try, look again one inter-byte timeout
+ * later instead of declaring silence or a truncated frame. Lock held.
+ */
+static bool hm_engine_stalled(struct hm_engine *e, struct hm_txn *t,
+			      ktime_t now)
+{
+	ktime_t late = ktime_sub(now, hrtimer_get_expires(&e->timer));
+
+	if (t->stalled || ktime_to_ms(late) < HM_STALL_MS)
+		return false;
+	t->stalled = true;
+	hrtimer_start(&e->timer, ktime_add(now, hm_gap(e)), HRTIMER_MODE_ABS);
+	return true;
+}
+
 static enum hrtimer_restart hm_engine_timer(struct hrtimer *timer)
 {
 	struct hm_engine *e = container_of(timer, struct hm_engine, timer);
@@ -299,6 +318,8 @@ static enum hrtimer_restart hm_engine_timer(struct hrtimer *timer)
 		queue_work(system_wq, &e->work);
 		break;
 	case HM_ENG_WAIT:
+		if (hm_engine_stalled(e, t, now))
+			break;
 		if (hm_framer_midframe(&e->framer)) {
 			if (ktime_before(now, ktime_add(e->last_rx, hm_gap(e)))) {
 				hm_engine_arm(e);
@@ -447,6 +468,7 @@ static void hm_engine_work(struct work_struct *work)
 		t->tries_used++;
 		t->echo_pos = 0;
 		t->junk = false;
+		t->stalled = false;
 		t->result = 0;
 		t->t.first_rx = 0;
 		t->t.frame = 0;
@@ -570,35 +592,79 @@ int hm_engine_submit(struct hm_engine *e, struct hm_txn *t)
 	return 0;
 }
 
+/*
+ * Take the queued transactions @match selects off the queue and complete
+ * them with @result. The queue's head may have held the line for its
+ * instant (not_before): the work re-arms for what is now at the head.
+ */
+static unsigned int hm_engine_take(struct hm_engine *e,
+				   bool (*match)(const struct hm_txn *q,
+						 const void *key),
+				   const void *key, int result)
+{
+	struct hm_txn *q, *tmp;
+	unsigned long flags;
+	unsigned int n = 0;
+	LIST_HEAD(gone);
+
+	spin_lock_irqsave(&e->lock, flags);
+	list_for_each_entry_safe(q, tmp, &e->queue, node) {
+		if (match(q, key)) {
+			list_move_tail(&q->node, &gone);
+			n++;
+		}
+	}
+	if (n && !e->dead && e->state == HM_ENG_IDLE)
+		queue_work(system_wq, &e->work);
+	spin_unlock_irqrestore(&e->lock, flags);
+	list_for_each_entry_safe(q, tmp, &gone, node) {
+		list_del_init(&q->node);
+		hm_txn_finish(q, result);
+	}
+	return n;
+}
+
+static bool hm_txn_is(const struct hm_txn *q, const void *key)
+{
+	return q == key;
+}
+
+static bool hm_txn_owned_by(const struct hm_txn *q, const void *key)
+{
+	return q->owner == key;
+}
+
 /**
  * hm_engine_cancel() - take a queued transaction back
  * @e: engine
  * @t: transaction
  *
- * A transaction already on the wire runs to its end.
+ * A transaction already on the wire runs to its end. Whatever queued
+ * behind @t goes as soon as the line allows, not at @t's instant.
  *
  * Return: 0 if it was cancelled (completed with -ECANCELED), -EBUSY if it
  * is on the wire or already done.
  */
 int hm_engine_cancel(struct hm_engine *e, struct hm_txn *t)
 {
-	unsigned long flags;
-	bool found = false;
-	struct hm_txn *q;
+	return hm_engine_take(e, hm_txn_is, t, -ECANCELED) ? 0 : -EBUSY;
+}
 
-	spin_lock_irqsave(&e->lock, flags);
-	list_for_each_entry(q, &e->queue, node) {
-		if (q == t) {
-			list_del_init(&t->node);
-			found = true;
-			break;
-		}
-	}
-	spin_unlock_irqrestore(&e->lock, flags);
-	if (!found)
-		return -EBUSY;
-	hm_txn_finish(t, -ECANCELED);
-	return 0;
+/**
+ * hm_engine_cancel_owner() - take back every queued transaction of an owner
+ * @e: engine
+ * @owner: the tag the transactions carry in their @owner
+ * @result: what they complete with (e.g. -ENODEV: the owner is gone)
+ *
+ * The one on the wire, if it is the owner's, runs to its end (at most its
+ * response timeout); the owner must not rely on its result.
+ *
+ * Return: the number of transactions taken back.
+ */
+unsigned int hm_engine_cancel_owner(struct hm_engine *e, const void *owner,
+				    int result)
+{
+	return hm_engine_take(e, hm_txn_owned_by, owner, result);
 }
 
 /**

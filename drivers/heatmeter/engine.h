@@ -38,6 +38,7 @@
 #define HM_CJT188_TR_MS		500	/* CJ/T 188: Tr = 500 ms + 30 Tbyte */
 #define HM_MBUS_SLACK_MS	200	/* M-Bus: adapter and meter slack */
 #define HM_GAP_SLACK_MS		100	/* inter-byte timeout slack (adapters) */
+#define HM_STALL_MS		25	/* a timer this late: the system stalled */
 
 /* what a transaction waits for */
 enum hm_expect {
@@ -100,6 +101,9 @@ typedef void (*hm_txn_complete_t)(struct hm_txn *t);
  *              transaction goes on the line (0 = at once); the engine's
  *              hrtimer starts it then, and it holds the queue until then
  * @owner: owner's tag (hm_engine_cancel_owner())
+ * @rd_prof: owner's: the profile a read was built with
+ * @rd_gen: owner's: generation of the owner's settings at submission
+ * @rd_flags: owner's: how a read was built (HM_RDF_*)
  * @result: 0, -ETIMEDOUT (silence), -EIO (corrupt reply), -ENODEV (line
  *          gone), -ECANCELED, or an error of the line
  * @lib_err: HM_E* of the last bad frame (0 = none)
@@ -112,6 +116,8 @@ typedef void (*hm_txn_complete_t)(struct hm_txn *t);
  * @wait: woken when @done is set
  * @echo_pos: engine: request bytes matched as echo in this try
  * @junk: engine: garbage or a bad frame arrived in this try
+ * @stalled: engine: this try's deadline was already extended once because
+ *           the timer ran late (the system, not the line, stalled)
  * @final: engine: the line failed, no retry
  */
 struct hm_txn {
@@ -135,6 +141,9 @@ struct hm_txn {
 	void *priv;
 	ktime_t not_before;
 	const void *owner;
+	const void *rd_prof;
+	u32 rd_gen;
+	u8 rd_flags;
 	int result;
 	int lib_err;
 	u8 tries_used;
@@ -146,6 +155,7 @@ struct hm_txn {
 	wait_queue_head_t wait;
 	u16 echo_pos;
 	bool junk;
+	bool stalled;
 	bool final;
 };
 
@@ -244,6 +254,8 @@ void hm_engine_init(struct hm_engine *e, const struct hm_line_ops *ops,
 void hm_engine_kill(struct hm_engine *e);
 int hm_engine_submit(struct hm_engine *e, struct hm_txn *t);
 int hm_engine_cancel(struct hm_engine *e, struct hm_txn *t);
+unsigned int hm_engine_cancel_owner(struct hm_engine *e, const void *owner,
+				    int result);
 void hm_engine_receive(struct hm_engine *e, const u8 *data, const u8 *flags,
 		       size_t len);
 void hm_engine_set_baud(struct hm_engine *e, u32 baud);

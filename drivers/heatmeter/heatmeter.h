@@ -8,11 +8,13 @@
 #include <linux/completion.h>
 #include <linux/device.h>
 #include <linux/mutex.h>
+#include <linux/platform_device.h>
 #include <linux/spinlock.h>
 #include <linux/tty.h>
 #include <linux/types.h>
 #include <linux/workqueue.h>
 
+#include "cdev.h"
 #include "engine.h"
 #include "profile.h"
 #include "reading.h"
@@ -96,6 +98,7 @@ struct hm_scan {
  * @meters_lock: protects @meters and @dead
  * @meters: meters on this bus
  * @dead: the line is gone; no new meters
+ * @allow_trigger: users without CAP_SYS_ADMIN may broadcast SYNC triggers
  * @scan: discovery state
  * @scan_work: runs a scan
  * @poll_work: periodic reads (@poll_ms)
@@ -121,6 +124,7 @@ struct hm_bus {
 	struct mutex meters_lock;	/* @meters, @dead */
 	struct list_head meters;
 	bool dead;
+	bool allow_trigger;
 	struct hm_scan scan;
 	struct work_struct scan_work;
 	struct delayed_work poll_work;
@@ -144,9 +148,11 @@ struct hm_bus {
  * @profile: profile named by the user, or NULL (auto / generic M-Bus)
  * @matched: profile auto-selected from the last reply (CJ/T 188)
  * @lock: protects the fields below
- * @dead: removed; readers get -ENODEV
+ * @dead: removed; readers get -ENODEV, nothing more is queued
  * @wait: readers sleeping for a read
  * @inflight: the read on its way (shared by all readers)
+ * @gen: generation of the settings reads are built with (profile,
+ *       highres, test mode); a read of an older one refills no cache
  * @fcb: M-Bus frame count bit of the next REQ_UD2
  * @need_reset: M-Bus: send SND_NKE before the next read
  * @have: a read has completed
@@ -157,11 +163,19 @@ struct hm_bus {
  * @ok_real: CLOCK_REALTIME of the newest good reading (0 = none)
  * @max_age_ms: cache lifetime
  * @highres: reads use the profile's high-resolution (test-mode) command
+ * @test_mode: test mode was entered through TEST_MODE
+ * @test_expires: CLOCK_MONOTONIC when the meter leaves it by itself (0 =
+ *                the profile does not say)
+ * @seq: readings published (the next gets @seq + 1)
+ * @publish: where readings go (the char device's hook), or NULL
  * @requests: reads made
  * @timeouts: reads the meter did not answer
  * @errors: reads that failed otherwise
  * @id_lock: protects @ident (read by dev_uevent)
  * @ident: who the meter says it is
+ * @cm: its character device /dev/heatmeterN
+ * @hwmon_parent: the platform device heatmeter.N its hwmon device hangs on
+ * @hwmon: its hwmon device, or NULL
  */
 struct hm_meter {
 	struct device dev;
@@ -178,6 +192,7 @@ struct hm_meter {
 	bool dead;
 	wait_queue_head_t wait;
 	struct hm_txn *inflight;
+	u32 gen;
 	bool fcb;
 	bool need_reset;
 	bool have;
@@ -188,12 +203,23 @@ struct hm_meter {
 	ktime_t ok_real;
 	u32 max_age_ms;
 	bool highres;
+	bool test_mode;
+	ktime_t test_expires;
+	u64 seq;
+	void (*publish)(struct hm_meter *m, const struct heatmeter_reading *rd);
 	u64 requests;
 	u64 timeouts;
 	u64 errors;
 	spinlock_t id_lock;		/* @ident */
 	struct hm_identity ident;
+	struct hm_cmeter cm;
+	struct platform_device *hwmon_parent;
+	struct device *hwmon;
 };
+
+/* how a read was built (struct hm_txn @rd_flags) */
+#define HM_RDF_HIGHRES	0x01	/* the high-resolution (test) registers */
+#define HM_RDF_AUTO	0x02	/* CJ/T 188 without a named profile */
 
 extern struct class hm_bus_class;
 extern struct class hm_meter_class;
@@ -233,6 +259,25 @@ int hm_meter_build(struct hm_meter *m, struct hm_txn *t,
 		   const struct hm_profile *prof, const struct hm_cmd *cmd,
 		   bool reply);
 void hm_txn_wake(struct hm_txn *t, const struct hm_profile *prof);
+const struct hm_profile *hm_meter_profile(struct hm_meter *m);
+int hm_meter_queue(struct hm_meter *m, struct hm_txn *t);
+int hm_meter_submit_read(struct hm_meter *m, struct hm_txn *t, bool verify);
+int hm_meter_decode(struct hm_meter *m, const struct hm_txn *t,
+		    struct hm_identity *id, struct hm_reading *rd);
+void hm_reading_to_uapi(struct heatmeter_reading *out, const struct hm_txn *t,
+			int err, const struct hm_reading *rd, u32 flags);
+void hm_meter_publish(struct hm_meter *m, struct heatmeter_reading *out);
+bool hm_meter_test_mode(struct hm_meter *m, s64 *expires);
+void hm_meter_set_test_mode(struct hm_meter *m, const struct hm_profile *prof,
+			    bool on, ktime_t expires);
+void hm_meter_invalidate(struct hm_meter *m);
+int hm_meter_value(struct hm_meter *m, unsigned int q, s64 *v);
+
+/* hwmon.c */
+void hm_hwmon_add(struct hm_meter *m);
+void hm_hwmon_del(struct hm_meter *m);
+
+extern struct workqueue_struct *hm_scan_wq;
 
 /* scan.c */
 void hm_scan_init(struct hm_bus *bus);

@@ -21,9 +21,18 @@
 
 #include "heatmeter.h"
 
-static int ldisc = N_DEVELOPMENT;
+/*
+ * Mainline has no number for heatmeter: it uses N_DEVELOPMENT, the one
+ * include/uapi/linux/tty.h keeps for disciplines in development, and no
+ * other (any other belongs to another discipline, 0 to N_TTY). A
+ * distribution that assigns a number changes HM_LDISC here and in its
+ * udev rules / systemd units (and ldattach's argument).
+ */
+#define HM_LDISC	N_DEVELOPMENT
+
+static int ldisc = HM_LDISC;
 module_param(ldisc, int, 0444);
-MODULE_PARM_DESC(ldisc, "line discipline number (default N_DEVELOPMENT)");
+MODULE_PARM_DESC(ldisc, "line discipline number: N_DEVELOPMENT (29) only");
 
 #define HM_TX_SLACK_MS	2000	/* beyond the bytes' own time on the wire */
 
@@ -114,13 +123,18 @@ static int hm_line_send(struct hm_engine *e, const u8 *buf, size_t len)
 	return 0;
 }
 
+/*
+ * Also while the bus is being torn down: the engine puts the line speed
+ * back after a wake-up sequence that a teardown interrupted (the tty is
+ * the bus's until hm_bus_kill() has stopped the engine).
+ */
 static int hm_line_set_baud(struct hm_engine *e, u32 baud)
 {
 	struct hm_bus *bus = engine_bus(e);
 	struct tty_struct *tty = READ_ONCE(bus->tty);
 	struct ktermios kt;
 
-	if (!tty || READ_ONCE(bus->dead))
+	if (!tty)
 		return -ENODEV;
 	down_read(&tty->termios_rwsem);
 	kt = tty->termios;
@@ -139,6 +153,8 @@ void hm_ldisc_abort_tx(struct hm_bus *bus)
 
 	mutex_lock(&bus->tx_mutex);
 	bus->tx_active = false;
+	if (tty)
+		clear_bit(TTY_DO_WRITE_WAKEUP, &tty->flags);
 	complete_all(&bus->tx_done);
 	mutex_unlock(&bus->tx_mutex);
 	if (tty)
@@ -183,6 +199,10 @@ static int hm_ldisc_open(struct tty_struct *tty)
 		return -EPERM;
 	if (!tty->ops->write)
 		return -EOPNOTSUPP;
+	/* a pty master is the simulator's side (and tty_set_termios warns) */
+	if (tty->driver->type == TTY_DRIVER_TYPE_PTY &&
+	    tty->driver->subtype == PTY_TYPE_MASTER)
+		return -EINVAL;
 
 	hm_ldisc_setup_termios(tty);
 	bus = hm_bus_create(tty);
@@ -194,6 +214,11 @@ static int hm_ldisc_open(struct tty_struct *tty)
 	return 0;
 }
 
+/*
+ * After a hangup the bus is dead already, but the UART may still have
+ * called write_wakeup since: whatever happened before, no tx work may
+ * outlive the bus (as in can327).
+ */
 static void hm_ldisc_close(struct tty_struct *tty)
 {
 	struct hm_bus *bus = tty->disc_data;
@@ -201,6 +226,8 @@ static void hm_ldisc_close(struct tty_struct *tty)
 	if (!bus)
 		return;
 	hm_bus_kill(bus);
+	clear_bit(TTY_DO_WRITE_WAKEUP, &tty->flags);
+	cancel_work_sync(&bus->tx_work);
 	tty->disc_data = NULL;
 	hm_bus_destroy(bus);
 }
@@ -228,7 +255,7 @@ static void hm_ldisc_write_wakeup(struct tty_struct *tty)
 	struct hm_bus *bus = tty->disc_data;
 
 	/* may run in interrupt context: continue from a work item */
-	if (bus)
+	if (bus && !READ_ONCE(bus->dead))
 		schedule_work(&bus->tx_work);
 }
 
@@ -265,8 +292,11 @@ int hm_ldisc_init(void)
 {
 	int ret;
 
-	if (ldisc < 0 || ldisc >= NR_LDISCS)
+	if (ldisc != HM_LDISC) {
+		pr_err("heatmeter: ldisc=%d refused: only %d (N_DEVELOPMENT)\n",
+		       ldisc, HM_LDISC);
 		return -EINVAL;
+	}
 
 	hm_ldisc_ops.num = ldisc;
 	ret = tty_register_ldisc(&hm_ldisc_ops);

@@ -227,25 +227,49 @@ static const struct hm_cmd hm_mbus_nke_cmd = {
 	.flags = HM_CMD_ACK_E5,
 };
 
-static void hm_meter_aux_done(struct hm_txn *t)
+/**
+ * hm_meter_profile() - the profile requests are built with
+ * @m: meter; m->lock held
+ *
+ * Return: the named profile, else (CJ/T 188) the one the last reply
+ * matched or the standard's, else NULL (generic M-Bus).
+ */
+const struct hm_profile *hm_meter_profile(struct hm_meter *m)
 {
-	put_device(&((struct hm_meter *)t->priv)->dev);
+	lockdep_assert_held(&m->lock);
+	if (m->profile)
+		return m->profile;
+	if (m->protocol == HM_PROTO_CJT188)
+		return m->matched ? m->matched : hm_profile_default();
+	return NULL;
 }
 
-static void hm_meter_read_done(struct hm_txn *t);
+/* queue @t as the meter's unless it is gone; m->lock held */
+static int hm_meter_queue_locked(struct hm_meter *m, struct hm_txn *t)
+{
+	lockdep_assert_held(&m->lock);
+	if (m->dead)
+		return -ENODEV;
+	t->owner = m;
+	return hm_engine_submit(&m->bus->engine, t);
+}
 
-static int hm_meter_submit(struct hm_meter *m, struct hm_txn *t,
-			   hm_txn_complete_t done)
+/**
+ * hm_meter_queue() - queue a transaction of the meter
+ * @m: meter
+ * @t: transaction, built
+ *
+ * The meter's removal takes back every transaction queued this way.
+ *
+ * Return: 0, -ENODEV (meter or line gone) or -EINVAL.
+ */
+int hm_meter_queue(struct hm_meter *m, struct hm_txn *t)
 {
 	int ret;
 
-	t->priv = m;
-	t->owner = m;
-	t->complete = done;
-	get_device(&m->dev);
-	ret = hm_engine_submit(&m->bus->engine, t);
-	if (ret)
-		put_device(&m->dev);
+	mutex_lock(&m->lock);
+	ret = hm_meter_queue_locked(m, t);
+	mutex_unlock(&m->lock);
 	return ret;
 }
 
@@ -264,33 +288,51 @@ static int hm_meter_aux(struct hm_meter *m, const struct hm_profile *prof,
 			hm_txn_wake(t, prof);
 		*wake = false;
 		t->tries = 1;
-		ret = hm_meter_submit(m, t, hm_meter_aux_done);
+		ret = hm_meter_queue_locked(m, t);
 	}
 	hm_txn_put(t);
 	return ret;
 }
 
-/* queue a read and make it the one in flight; m->lock held */
-static int hm_meter_start_read(struct hm_meter *m)
+/**
+ * hm_meter_submit_read() - queue a read of the meter as it is set up now
+ * @m: meter; m->lock held
+ * @t: transaction: the caller set complete, priv, not_before and tries
+ * @verify: for the verification ioctls: never enter test mode on the way
+ *          (the bench does that with TEST_MODE)
+ *
+ * The one place a read is built: the profile, the high-resolution
+ * registers and the settings generation are recorded in @t (rd_*), so the
+ * reply is decoded as what was asked, whatever changes meanwhile. An
+ * M-Bus meter whose FCB state is unknown gets a link reset (SND_NKE)
+ * first; a high-resolution read of a sysfs user enters test mode first.
+ *
+ * Return: 0, -ENODEV, -EOPNOTSUPP (no high-resolution read), -ENOMEM.
+ */
+int hm_meter_submit_read(struct hm_meter *m, struct hm_txn *t, bool verify)
 {
-	const struct hm_profile *prof = m->profile;
+	const struct hm_profile *prof;
 	const struct hm_cmd *cmd;
-	struct hm_txn *t;
 	bool wake = true;
 	int ret;
 
-	if (m->protocol == HM_PROTO_CJT188) {
-		if (!prof)
-			prof = hm_profile_default();
-		cmd = &prof->read;
-	} else {
-		cmd = prof ? &prof->read : &hm_mbus_read_cmd;
-	}
+	lockdep_assert_held(&m->lock);
+	if (m->dead)
+		return -ENODEV;
+	prof = m->profile;
+	if (!prof && m->protocol == HM_PROTO_CJT188)
+		prof = hm_profile_default();	/* the reply picks the layout */
+	cmd = prof ? &prof->read : &hm_mbus_read_cmd;
+	t->rd_flags = m->protocol == HM_PROTO_CJT188 && !m->profile ?
+		      HM_RDF_AUTO : 0;
 	if (m->highres) {
 		if (!prof || prof->read_highres.proto == HM_PROTO_NONE)
 			return -EOPNOTSUPP;
 		cmd = &prof->read_highres;
+		t->rd_flags |= HM_RDF_HIGHRES;
 	}
+	t->rd_prof = prof;
+	t->rd_gen = m->gen;
 
 	if (m->protocol == HM_PROTO_MBUS && m->need_reset) {
 		/* SND_NKE: the meter's FCB state starts over */
@@ -300,22 +342,78 @@ static int hm_meter_start_read(struct hm_meter *m)
 		m->need_reset = false;
 		m->fcb = false;
 	}
-	if (m->highres && prof->test_enter.proto != HM_PROTO_NONE) {
+	if (!verify && m->highres &&
+	    prof->test_enter.proto != HM_PROTO_NONE) {
 		ret = hm_meter_aux(m, prof, &prof->test_enter, &wake);
 		if (ret)
 			return ret;
 	}
+	ret = hm_meter_build(m, t, prof, cmd, true);
+	if (ret)
+		return ret;
+	if (wake)
+		hm_txn_wake(t, prof);
+	return hm_meter_queue_locked(m, t);
+}
 
-	t = hm_txn_alloc(GFP_KERNEL);
+/**
+ * hm_meter_decode() - decode a read's reply as it was asked
+ * @m: meter
+ * @t: the completed read (t->result 0)
+ * @id: out: who the reply says the meter is, or NULL
+ * @rd: out: the reading
+ *
+ * Return: 0 or -errno (hm_errno()); an M-Bus meter whose reply failed
+ * gets a link reset before its next read.
+ */
+int hm_meter_decode(struct hm_meter *m, const struct hm_txn *t,
+		    struct hm_identity *id, struct hm_reading *rd)
+{
+	const struct hm_profile *prof = t->rd_prof;
+	int err;
+
+	hm_reading_init(rd);
+	if (m->protocol == HM_PROTO_CJT188) {
+		if (t->rd_flags & HM_RDF_AUTO)
+			prof = hm_profile_match(t->reply, t->reply_len);
+		err = hm_errno(hm_cjt188_decode(t->reply, t->reply_len, prof,
+						id, rd));
+		if (t->rd_flags & HM_RDF_AUTO) {
+			mutex_lock(&m->lock);
+			if (t->rd_gen == m->gen)
+				m->matched = prof;
+			mutex_unlock(&m->lock);
+		}
+		return err;
+	}
+	err = hm_errno(hm_mbus_decode(t->reply, t->reply_len,
+				      (t->rd_flags & HM_RDF_HIGHRES) && prof &&
+				      prof->mbus_subunit ?
+				      HM_MBUS_DF_SUBUNIT1 : 0, id, rd));
+	if (err) {
+		mutex_lock(&m->lock);
+		m->need_reset = true;
+		mutex_unlock(&m->lock);
+	}
+	return err;
+}
+
+static void hm_meter_read_done(struct hm_txn *t);
+
+/* queue a read and make it the one in flight; m->lock held */
+static int hm_meter_start_read(struct hm_meter *m)
+{
+	struct hm_txn *t = hm_txn_alloc(GFP_KERNEL);
+	int ret;
+
 	if (!t)
 		return -ENOMEM;
-	ret = hm_meter_build(m, t, prof, cmd, true);
-	if (!ret) {
-		if (wake)
-			hm_txn_wake(t, prof);
-		ret = hm_meter_submit(m, t, hm_meter_read_done);
-	}
+	t->priv = m;
+	t->complete = hm_meter_read_done;
+	get_device(&m->dev);		/* the completion's */
+	ret = hm_meter_submit_read(m, t, false);
 	if (ret) {
+		put_device(&m->dev);
 		hm_txn_put(t);
 		return ret;
 	}
@@ -346,51 +444,193 @@ static void hm_ident_merge(struct hm_identity *dst,
 	}
 }
 
+/**
+ * hm_reading_to_uapi() - a uapi reading from a transaction and its decoding
+ * @out: reading to fill
+ * @t: the transaction (timestamps, tries), or NULL
+ * @err: 0 or the reading's errno
+ * @rd: decoded values (if @err is 0)
+ * @flags: HEATMETER_RD_* to add
+ */
+void hm_reading_to_uapi(struct heatmeter_reading *out, const struct hm_txn *t,
+			int err, const struct hm_reading *rd, u32 flags)
+{
+	unsigned int q;
+
+	memset(out, 0, sizeof(*out));
+	out->size = sizeof(*out);
+	out->error = err;
+	out->flags = flags;
+	if (!err && rd) {
+		out->valid = rd->valid & (HM_QBIT(HM_Q_COUNT) - 1);
+		for (q = 0; q < HM_Q_COUNT && q < HEATMETER_Q_MAX; q++)
+			if (q != HM_Q_METER_TIME && (rd->valid & HM_QBIT(q)))
+				out->values[q] = rd->values[q];
+		out->meter_time.year = rd->meter_time.year;
+		out->meter_time.month = rd->meter_time.month;
+		out->meter_time.day = rd->meter_time.day;
+		out->meter_time.hour = rd->meter_time.hour;
+		out->meter_time.minute = rd->meter_time.minute;
+		out->meter_time.second = rd->meter_time.second;
+		out->meter_time.has_time = rd->meter_time.has_time;
+		if (rd->flags & HM_RD_HAS_STATUS) {
+			out->status = rd->status;
+			out->flags |= HEATMETER_RD_STATUS;
+		}
+		if (rd->flags & HM_RD_HIGHRES)
+			out->flags |= HEATMETER_RD_HIGHRES;
+		if (rd->flags & HM_RD_TEST_MODE)
+			out->flags |= HEATMETER_RD_TEST_MODE;
+	}
+	if (!t)
+		return;
+	out->tries = t->tries_used;
+	out->ts.queued = ktime_to_ns(t->t.queued);
+	out->ts.tx_start = ktime_to_ns(t->t.tx_start);
+	out->ts.tx_done = ktime_to_ns(t->t.sent);
+	out->ts.rx_first = ktime_to_ns(t->t.first_rx);
+	out->ts.rx_last = ktime_to_ns(t->t.frame);
+	out->ts.complete_real = ktime_to_ns(t->t.done_real);
+}
+
+/* test mode as the driver knows it; m->lock held */
+static bool hm_meter_test_mode_locked(struct hm_meter *m)
+{
+	if (m->test_mode && m->test_expires &&
+	    ktime_after(ktime_get(), m->test_expires))
+		m->test_mode = false;
+	return m->test_mode;
+}
+
+/**
+ * hm_meter_test_mode() - is the meter in test mode (entered by TEST_MODE)?
+ * @m: meter
+ * @expires: out: CLOCK_MONOTONIC ns when it ends by itself (0 = unknown)
+ *
+ * Return: true while in test mode.
+ */
+bool hm_meter_test_mode(struct hm_meter *m, s64 *expires)
+{
+	bool on;
+
+	mutex_lock(&m->lock);
+	on = hm_meter_test_mode_locked(m);
+	*expires = on ? ktime_to_ns(m->test_expires) : 0;
+	mutex_unlock(&m->lock);
+	return on;
+}
+
+/**
+ * hm_meter_set_test_mode() - the meter entered or left test mode
+ * @m: meter
+ * @prof: the profile the command was sent with
+ * @on: entered
+ * @expires: when it leaves by itself (0 = unknown); a re-entry is not
+ *           known to extend it: the earlier end is kept
+ *
+ * Reads then use the high-resolution registers (if @prof has them).
+ */
+void hm_meter_set_test_mode(struct hm_meter *m, const struct hm_profile *prof,
+			    bool on, ktime_t expires)
+{
+	mutex_lock(&m->lock);
+	if (on) {
+		if (!m->test_mode || !m->test_expires)
+			m->test_expires = expires;
+		m->test_mode = true;
+	} else {
+		m->test_mode = false;
+		m->test_expires = 0;
+	}
+	if (m->profile == prof) {
+		m->highres = on && prof->read_highres.proto != HM_PROTO_NONE;
+		hm_meter_invalidate(m);
+	}
+	mutex_unlock(&m->lock);
+}
+
+/**
+ * hm_meter_invalidate() - reads are built differently from now on
+ * @m: meter; m->lock held
+ *
+ * The cache is forgotten, a read in flight is left to finish without
+ * refilling it, and readers waiting for that read start a new one.
+ */
+void hm_meter_invalidate(struct hm_meter *m)
+{
+	lockdep_assert_held(&m->lock);
+	m->gen++;
+	m->have = false;
+	if (m->inflight) {
+		hm_txn_put(m->inflight);
+		m->inflight = NULL;
+	}
+	wake_up_all(&m->wait);
+}
+
+/**
+ * hm_meter_publish() - a reading of the meter is complete
+ * @m: meter
+ * @out: the reading (hm_reading_to_uapi()); its seq and the test-mode flag
+ *       are set here
+ *
+ * Numbers it in the meter's sequence and hands it to the hook (the char
+ * device's readers). A transaction that never reached the line as the
+ * meter's (cancelled, or the meter or line gone) is no reading.
+ */
+void hm_meter_publish(struct hm_meter *m, struct heatmeter_reading *out)
+{
+	if (out->error == -ECANCELED || out->error == -ENODEV)
+		return;
+	mutex_lock(&m->lock);
+	if (!m->dead) {
+		if (hm_meter_test_mode_locked(m))
+			out->flags |= HEATMETER_RD_TEST_MODE;
+		out->seq = ++m->seq;
+		if (m->publish)
+			m->publish(m, out);
+	}
+	mutex_unlock(&m->lock);
+}
+
 static void hm_meter_read_done(struct hm_txn *t)
 {
 	struct hm_meter *m = t->priv;
-	const struct hm_profile *prof;
+	struct heatmeter_reading out;
 	struct hm_identity id, old;
 	struct hm_reading rd;
 	bool changed = false, mine;
 	int err = t->result;
 
+	hm_identity_init(&id);
+	hm_reading_init(&rd);
+	if (!err)
+		err = hm_meter_decode(m, t, &id, &rd);
+
 	mutex_lock(&m->lock);
-	prof = m->profile;
-	if (!err && m->protocol == HM_PROTO_CJT188) {
-		if (!prof) {
-			prof = hm_profile_match(t->reply, t->reply_len);
-			m->matched = prof;
+	if (t->rd_gen == m->gen) {
+		/* built with the settings in force: the newest outcome */
+		m->have = true;
+		m->err = err;
+		m->when = t->t.done;
+		m->times = t->t;
+		if (!err) {
+			m->rd = rd;
+			m->ok_real = t->t.done_real;
 		}
-		err = hm_errno(hm_cjt188_decode(t->reply, t->reply_len, prof,
-						&id, &rd));
-	} else if (!err) {
-		err = hm_errno(hm_mbus_decode(t->reply, t->reply_len,
-					      m->highres && prof &&
-					      prof->mbus_subunit ?
-					      HM_MBUS_DF_SUBUNIT1 : 0,
-					      &id, &rd));
 	}
-	m->have = true;
-	m->err = err;
-	m->when = t->t.done;
-	m->times = t->t;
 	if (!err) {
-		m->rd = rd;
-		m->ok_real = t->t.done_real;
-		spin_lock_irq(&m->id_lock);
+		spin_lock(&m->id_lock);
 		old = m->ident;
 		hm_ident_merge(&m->ident, &id);
 		changed = strcmp(old.id, m->ident.id) ||
 			  strcmp(old.manufacturer, m->ident.manufacturer);
-		spin_unlock_irq(&m->id_lock);
+		spin_unlock(&m->id_lock);
 	} else if (err == -ETIMEDOUT) {
 		m->timeouts++;
-	} else {
+	} else if (err != -ENODEV && err != -ECANCELED) {
 		m->errors++;
 	}
-	if (err && m->protocol == HM_PROTO_MBUS)
-		m->need_reset = true;
 	mine = m->inflight == t;
 	if (mine)
 		m->inflight = NULL;
@@ -398,7 +638,9 @@ static void hm_meter_read_done(struct hm_txn *t)
 		kobject_uevent(&m->dev.kobj, KOBJ_CHANGE);
 	mutex_unlock(&m->lock);
 	wake_up_all(&m->wait);
-	hm_cdev_meter_reading(m, t, err, err ? NULL : &rd);
+	hm_reading_to_uapi(&out, t, err, &rd, (t->rd_flags & HM_RDF_HIGHRES) ?
+			   HEATMETER_RD_HIGHRES : 0);
+	hm_meter_publish(m, &out);
 	if (mine)
 		hm_txn_put(t);
 	put_device(&m->dev);
@@ -425,35 +667,39 @@ struct hm_snap {
 static int hm_meter_fresh(struct hm_meter *m, struct hm_snap *s)
 {
 	struct hm_txn *t;
+	u32 gen;
 	int ret;
 
 	mutex_lock(&m->lock);
-	if (m->dead) {
-		ret = -ENODEV;
-		goto unlock;
-	}
 	if (m->have && ktime_before(ktime_get(),
 				    ktime_add_ms(m->when, m->max_age_ms)))
 		goto copy;
-	if (!m->inflight) {
-		ret = hm_meter_start_read(m);
-		if (ret)
+	for (;;) {
+		if (m->dead) {
+			ret = -ENODEV;
 			goto unlock;
-	}
-	t = m->inflight;
-	hm_txn_get(t);
-	mutex_unlock(&m->lock);
+		}
+		if (!m->inflight) {
+			ret = hm_meter_start_read(m);
+			if (ret)
+				goto unlock;
+		}
+		t = m->inflight;
+		gen = m->gen;
+		hm_txn_get(t);
+		mutex_unlock(&m->lock);
 
-	ret = wait_event_interruptible(m->wait, READ_ONCE(m->inflight) != t ||
-				       READ_ONCE(m->dead));
-	hm_txn_put(t);
-	if (ret)
-		return ret;
+		ret = wait_event_interruptible(m->wait,
+					       READ_ONCE(m->inflight) != t ||
+					       READ_ONCE(m->dead));
+		hm_txn_put(t);
+		if (ret)
+			return ret;
 
-	mutex_lock(&m->lock);
-	if (m->dead) {
-		ret = -ENODEV;
-		goto unlock;
+		mutex_lock(&m->lock);
+		/* the read waited for (or a newer one) as settings are now */
+		if (!m->dead && m->have && m->gen == gen)
+			goto copy;
 	}
 copy:
 	s->err = m->err;
@@ -462,6 +708,31 @@ copy:
 unlock:
 	mutex_unlock(&m->lock);
 	return ret;
+}
+
+/**
+ * hm_meter_value() - one quantity, as a sysfs attribute reads it
+ * @m: meter
+ * @q: HM_Q_* (not HM_Q_METER_TIME)
+ * @v: out: its value
+ *
+ * Return: 0; -ENODATA (not reported); the read's errno (-ETIMEDOUT,
+ * -EIO, ...); -ENODEV; -ERESTARTSYS.
+ */
+int hm_meter_value(struct hm_meter *m, unsigned int q, s64 *v)
+{
+	struct hm_snap s;
+	int ret;
+
+	ret = hm_meter_fresh(m, &s);
+	if (ret)
+		return ret;
+	if (s.err)
+		return s.err;
+	if (!(s.rd.valid & HM_QBIT(q)))
+		return -ENODATA;
+	*v = s.rd.values[q];
+	return 0;
 }
 
 /* quantities */
@@ -551,9 +822,9 @@ static void hm_ident_field(struct hm_meter *m, enum hm_id_field f, char *out,
 {
 	struct hm_identity id;
 
-	spin_lock_irq(&m->id_lock);
+	spin_lock(&m->id_lock);
 	id = m->ident;
-	spin_unlock_irq(&m->id_lock);
+	spin_unlock(&m->id_lock);
 	out[0] = '\0';
 	switch (f) {
 	case HM_ID_ID:
@@ -672,9 +943,9 @@ static ssize_t profile_store(struct device *dev, struct device_attribute *attr,
 	if (m->profile != prof) {
 		m->profile = prof;
 		m->matched = NULL;
-		m->have = false;	/* decoded with another layout: forget */
 		if (!prof || prof->read_highres.proto == HM_PROTO_NONE)
 			m->highres = false;
+		hm_meter_invalidate(m);	/* another layout: forget */
 	}
 	mutex_unlock(&m->lock);
 	return count;
@@ -762,12 +1033,23 @@ static ssize_t highres_store(struct device *dev, struct device_attribute *attr,
 	}
 	if (m->highres != v) {
 		m->highres = v;
-		m->have = false;	/* other registers: forget the cache */
+		hm_meter_invalidate(m);	/* other registers: forget */
 	}
 	mutex_unlock(&m->lock);
 	return count;
 }
 static DEVICE_ATTR_RW(highres);
+
+/* sysfs: test_mode of the meter (1 while in it, as far as the driver knows) */
+static ssize_t test_mode_show(struct device *dev, struct device_attribute *attr,
+			      char *buf)
+{
+	s64 expires;
+
+	return sysfs_emit(buf, "%d\n", hm_meter_test_mode(to_hm_meter(dev),
+							   &expires));
+}
+static DEVICE_ATTR_RO(test_mode);
 
 static struct attribute *hm_meter_attrs[] = {
 	&dev_attr_protocol.attr,
@@ -979,7 +1261,7 @@ struct hm_meter *hm_meter_create(struct hm_bus *bus, u8 protocol,
 	m->dev.class = &hm_meter_class;
 	m->dev.parent = &bus->dev;
 	m->dev.release = hm_meter_release;
-	m->dev.devt = hm_cdev_devt(m->id);	/* /dev/heatmeterN */
+	hm_cdev_setup(m);			/* /dev/heatmeterN */
 	/* no power management, and "power" is the thermal power attribute */
 	device_set_pm_not_required(&m->dev);
 	ret = dev_set_name(&m->dev, "heatmeter%d", m->id);
@@ -992,9 +1274,12 @@ struct hm_meter *hm_meter_create(struct hm_bus *bus, u8 protocol,
 	else if (hm_meter_find(bus, protocol, m->addr_wire, primary))
 		ret = -EEXIST;
 	else
-		ret = device_add(&m->dev);
-	if (!ret)
+		ret = hm_cdev_add(m);
+	if (!ret) {
 		list_add_tail(&m->node, &bus->meters);
+		/* under meters_lock: a delete_meter cannot come before it */
+		hm_hwmon_add(m);
+	}
 	mutex_unlock(&bus->meters_lock);
 	if (ret)
 		goto put;
@@ -1008,7 +1293,10 @@ put:
  * hm_meter_remove() - unregister a meter (already off the bus's list)
  * @m: meter
  *
- * Sleeping readers return -ENODEV; a queued read is cancelled.
+ * Nothing of the meter stays queued: sleeping sysfs readers return
+ * -ENODEV, every transaction it or its open files queued is taken back
+ * (-ENODEV; one already on the wire ends within its response timeout),
+ * then the char device is disconnected and removed.
  */
 void hm_meter_remove(struct hm_meter *m)
 {
@@ -1017,16 +1305,15 @@ void hm_meter_remove(struct hm_meter *m)
 	mutex_lock(&m->lock);
 	m->dead = true;
 	t = m->inflight;
-	if (t)
-		hm_txn_get(t);
+	m->inflight = NULL;
 	mutex_unlock(&m->lock);
 	wake_up_all(&m->wait);
-	if (t) {
-		hm_engine_cancel(&m->bus->engine, t);
-		hm_txn_put(t);
-	}
-	hm_cdev_meter_remove(m);
-	device_unregister(&m->dev);
+	hm_engine_cancel_owner(&m->bus->engine, m, -ENODEV);
+	hm_txn_put(t);
+	hm_hwmon_del(m);
+	hm_cdev_disconnect(m);
+	hm_cdev_del(m);
+	put_device(&m->dev);
 }
 
 int hm_meter_class_init(void)

@@ -35,20 +35,24 @@ static int hm_scan_run(struct hm_bus *bus, struct hm_txn *t)
 	ret = hm_engine_submit(&bus->engine, t);
 	if (ret)
 		return ret;
-	/* pairs with the release in hm_txn_finish() */
-	wait_event(t->wait, smp_load_acquire(&t->done));
+	/*
+	 * Not a sleep the hung-task detector should watch: the engine
+	 * bounds it (timeouts, or -ENODEV when the line goes). Pairs with
+	 * the release in hm_txn_finish().
+	 */
+	wait_event_idle(t->wait, smp_load_acquire(&t->done));
 	return t->result;
 }
 
 static void hm_scan_count(struct hm_bus *bus, bool found, bool collision)
 {
-	spin_lock_irq(&bus->lock);
+	spin_lock(&bus->lock);
 	bus->scan.done++;
 	if (found)
 		bus->scan.found++;
 	if (collision)
 		bus->scan.collisions++;
-	spin_unlock_irq(&bus->lock);
+	spin_unlock(&bus->lock);
 }
 
 /* a meter answered: add it unless it is known */
@@ -160,9 +164,9 @@ static void hm_scan_work(struct work_struct *work)
 	unsigned int a;
 	int ret = 0;
 
-	spin_lock_irq(&bus->lock);
+	spin_lock(&bus->lock);
 	sc = bus->scan;
-	spin_unlock_irq(&bus->lock);
+	spin_unlock(&bus->lock);
 
 	if (sc.protocol == HM_PROTO_CJT188) {
 		ret = hm_scan_cjt188(bus, &sc);
@@ -171,10 +175,10 @@ static void hm_scan_work(struct work_struct *work)
 			ret = hm_scan_mbus_one(bus, a);
 	}
 
-	spin_lock_irq(&bus->lock);
+	spin_lock(&bus->lock);
 	bus->scan.state = HM_SCAN_DONE;
 	bus->scan.err = ret;
-	spin_unlock_irq(&bus->lock);
+	spin_unlock(&bus->lock);
 	env[0] = (char *)"HEATMETER_SCAN=done";
 	env[1] = NULL;
 	if (!READ_ONCE(bus->dead))
@@ -232,16 +236,16 @@ int hm_scan_start(struct hm_bus *bus, const char *buf)
 	}
 
 	mutex_lock(&bus->meters_lock);
-	spin_lock_irq(&bus->lock);
+	spin_lock(&bus->lock);
 	if (bus->dead)
 		ret = -ENODEV;
 	else if (bus->scan.state == HM_SCAN_RUNNING)
 		ret = -EBUSY;
 	else
 		bus->scan = sc;
-	spin_unlock_irq(&bus->lock);
+	spin_unlock(&bus->lock);
 	if (!ret)
-		queue_work(system_wq, &bus->scan_work);
+		queue_work(hm_scan_wq, &bus->scan_work);
 	mutex_unlock(&bus->meters_lock);
 	return ret;
 }
@@ -257,9 +261,9 @@ ssize_t hm_scan_status(struct hm_bus *bus, char *buf)
 {
 	struct hm_scan sc;
 
-	spin_lock_irq(&bus->lock);
+	spin_lock(&bus->lock);
 	sc = bus->scan;
-	spin_unlock_irq(&bus->lock);
+	spin_unlock(&bus->lock);
 	switch (sc.state) {
 	case HM_SCAN_RUNNING:
 		return sysfs_emit(buf, "running %u/%u\n", sc.done, sc.total);

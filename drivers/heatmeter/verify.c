@@ -27,19 +27,16 @@
 #include "cjt188.h"
 #include "mbus.h"
 
-#define HM_SYNC_AHEAD_MAX_S	3600	/* SYNC: at most this far ahead */
+#define HM_SYNC_AHEAD_MAX_MS	10000	/* SYNC: at most this far ahead */
 #define HM_RAW_TIMEOUT_MAX_MS	60000
 
 /**
  * struct hm_vop - one verification transaction
  * @ref: the owner's and the completion's
  * @t: the transaction
- * @cm: the meter's char device side (a reference is held)
- * @prof: profile the request was built with (NULL: generic M-Bus)
- * @auto_prof: CJ/T 188 without a named profile: pick one from the reply
+ * @m: the meter (a device reference is held)
  * @decode: the reply is a reading
  * @deliver: give the reading to the readers too
- * @highres: the request read the high-resolution registers
  * @rdflags: HEATMETER_RD_* for the reading
  * @at: SYNC: the instant (CLOCK_MONOTONIC)
  * @sync_flags: SYNC: its flags
@@ -48,12 +45,9 @@
 struct hm_vop {
 	struct kref ref;
 	struct hm_txn *t;
-	struct hm_cmeter *cm;
-	const struct hm_profile *prof;
-	bool auto_prof;
+	struct hm_meter *m;
 	bool decode;
 	bool deliver;
-	bool highres;
 	u32 rdflags;
 	ktime_t at;
 	u32 sync_flags;
@@ -65,7 +59,7 @@ static void hm_vop_release(struct kref *ref)
 	struct hm_vop *op = container_of(ref, struct hm_vop, ref);
 
 	hm_txn_put(op->t);
-	hm_cmeter_put(op->cm);
+	put_device(&op->m->dev);
 	kfree(op);
 }
 
@@ -75,7 +69,26 @@ static void hm_vop_put(struct hm_vop *op)
 		kref_put(&op->ref, hm_vop_release);
 }
 
-static struct hm_vop *hm_vop_alloc(struct hm_cmeter *cm)
+/* completion: engine work, process context */
+static void hm_vop_done(struct hm_txn *t)
+{
+	struct hm_vop *op = t->priv;
+	struct hm_reading rd;
+	int err = t->result;
+	u32 flags = op->rdflags;
+
+	hm_reading_init(&rd);
+	if (op->decode && !err)
+		err = hm_meter_decode(op->m, t, NULL, &rd);
+	if (t->rd_flags & HM_RDF_HIGHRES)
+		flags |= HEATMETER_RD_HIGHRES;
+	hm_reading_to_uapi(&op->rd, t, err, op->decode ? &rd : NULL, flags);
+	if (op->deliver)
+		hm_meter_publish(op->m, &op->rd);
+	hm_vop_put(op);
+}
+
+static struct hm_vop *hm_vop_alloc(struct hm_meter *m)
 {
 	struct hm_vop *op = kzalloc(sizeof(*op), GFP_KERNEL);
 
@@ -87,144 +100,62 @@ static struct hm_vop *hm_vop_alloc(struct hm_cmeter *cm)
 		return NULL;
 	}
 	kref_init(&op->ref);
-	kref_get(&cm->ref);
-	op->cm = cm;
+	get_device(&m->dev);
+	op->m = m;
 	op->t->priv = op;
+	op->t->complete = hm_vop_done;
 	return op;
 }
 
-/* completion: engine work, process context */
-static void hm_vop_done(struct hm_txn *t)
-{
-	struct hm_vop *op = t->priv;
-	struct hm_meter *m = op->cm->m;
-	const struct hm_profile *prof = op->prof;
-	struct hm_reading rd;
-	int err = t->result;
-
-	hm_reading_init(&rd);
-	if (op->decode && !err) {
-		if (m->protocol == HM_PROTO_CJT188) {
-			if (op->auto_prof)
-				prof = hm_profile_match(t->reply, t->reply_len);
-			err = hm_errno(hm_cjt188_decode(t->reply, t->reply_len,
-							prof, NULL, &rd));
-		} else {
-			err = hm_errno(hm_mbus_decode(t->reply, t->reply_len,
-						      op->highres && prof &&
-						      prof->mbus_subunit ?
-						      HM_MBUS_DF_SUBUNIT1 : 0,
-						      NULL, &rd));
-		}
-		if (err && m->protocol == HM_PROTO_MBUS) {
-			mutex_lock(&m->lock);
-			m->need_reset = true;
-			mutex_unlock(&m->lock);
-		}
-	}
-	hm_cdev_fill(&op->rd, t, err, op->decode ? &rd : NULL,
-		     op->rdflags | (op->highres ? HEATMETER_RD_HIGHRES : 0));
-	if (op->deliver)
-		hm_cdev_deliver(op->cm, &op->rd);
-	hm_vop_put(op);
-}
-
+/* queue a built vop on its meter; the completion takes a reference */
 static int hm_vop_submit(struct hm_vop *op)
 {
-	struct hm_meter *m = op->cm->m;
 	int ret;
 
-	op->t->complete = hm_vop_done;
-	op->t->owner = op->cm;
 	kref_get(&op->ref);		/* the completion's */
-	ret = hm_engine_submit(&m->bus->engine, op->t);
+	ret = hm_meter_queue(op->m, op->t);
 	if (ret)
 		kref_put(&op->ref, hm_vop_release);
 	return ret;
 }
 
-/* the profile commands are built with; m->lock held */
-static const struct hm_profile *hm_v_profile(struct hm_meter *m)
-{
-	if (m->profile)
-		return m->profile;
-	if (m->protocol == HM_PROTO_CJT188)
-		return m->matched ? m->matched : hm_profile_default();
-	return NULL;
-}
-
-static const struct hm_cmd hm_v_req_ud2 = {
-	.proto = HM_PROTO_MBUS,
-	.ctrl = HM_MBUS_C_REQ_UD2,
-};
-
-/* M-Bus: a link reset first if the meter's FCB state is unknown */
-static void hm_v_reset_link(struct hm_meter *m)
-{
-	struct hm_txn *t;
-
-	if (m->protocol != HM_PROTO_MBUS || !m->need_reset)
-		return;
-	t = hm_txn_alloc(GFP_KERNEL);
-	if (!t)
-		return;
-	t->req_len = hm_mbus_build_snd_nke(t->req, sizeof(t->req), m->primary);
-	t->expect = HM_EXPECT_MBUS_ACK;
-	t->tries = 1;
-	t->owner = m;
-	if (!hm_engine_submit(&m->bus->engine, t)) {
-		m->need_reset = false;
-		m->fcb = false;
-	}
-	hm_txn_put(t);
-}
-
-/* a read of the meter as a vop (not yet submitted) */
-static struct hm_vop *hm_v_read_op(struct hm_cmeter *cm, u32 rdflags,
+/* a read of the meter as a vop, queued */
+static struct hm_vop *hm_v_read_op(struct hm_meter *m, u32 rdflags,
 				   ktime_t not_before, u8 tries)
 {
-	struct hm_meter *m = cm->m;
-	const struct hm_cmd *cmd;
 	struct hm_vop *op;
 	int ret;
 
-	op = hm_vop_alloc(cm);
+	op = hm_vop_alloc(m);
 	if (!op)
 		return ERR_PTR(-ENOMEM);
-	mutex_lock(&m->lock);
-	op->prof = hm_v_profile(m);
-	op->auto_prof = m->protocol == HM_PROTO_CJT188 && !m->profile;
-	op->highres = m->highres && op->prof &&
-		      op->prof->read_highres.proto != HM_PROTO_NONE;
-	if (op->highres)
-		cmd = &op->prof->read_highres;
-	else if (op->prof)
-		cmd = &op->prof->read;
-	else
-		cmd = &hm_v_req_ud2;
-	hm_v_reset_link(m);
-	ret = hm_meter_build(m, op->t, op->prof, cmd, true);
-	if (!ret)
-		hm_txn_wake(op->t, op->prof);
-	mutex_unlock(&m->lock);
-	if (ret) {
-		hm_vop_put(op);
-		return ERR_PTR(ret);
-	}
 	op->decode = true;
 	op->deliver = true;
 	op->rdflags = rdflags;
 	op->t->not_before = not_before;
 	op->t->tries = tries;
+	kref_get(&op->ref);		/* the completion's */
+	mutex_lock(&m->lock);
+	ret = hm_meter_submit_read(m, op->t, true);
+	mutex_unlock(&m->lock);
+	if (ret) {
+		kref_put(&op->ref, hm_vop_release);
+		hm_vop_put(op);
+		return ERR_PTR(ret);
+	}
 	return op;
 }
 
-/* sleep until @op is complete; on a signal the caller still owns it */
+/*
+ * Sleep until @op is complete; on a signal the caller still owns it. A
+ * meter removed meanwhile is -ENODEV, even if a reply to what was already
+ * on the wire came in.
+ */
 static int hm_vop_wait(struct hm_vop *op)
 {
 	int ret = hm_txn_wait(op->t);
 
-	if (!ret && op->rd.error == -ENODEV)
+	if (!ret && (op->t->result == -ENODEV || READ_ONCE(op->m->dead)))
 		return -ENODEV;
 	return ret;
 }
@@ -235,27 +166,27 @@ static int hm_vop_wait_or_cancel(struct hm_vop *op)
 	int ret = hm_vop_wait(op);
 
 	if (ret == -ERESTARTSYS)
-		hm_engine_cancel(&op->cm->m->bus->engine, op->t);
+		hm_engine_cancel(&op->m->bus->engine, op->t);
 	return ret;
 }
 
 /* a profile command that changes the meter's state; waits for it */
-static int hm_v_command(struct hm_cmeter *cm, const struct hm_cmd *cmd)
+static int hm_v_command(struct hm_meter *m, const struct hm_cmd *cmd)
 {
-	struct hm_meter *m = cm->m;
+	const struct hm_profile *prof;
 	struct hm_vop *op;
 	int ret;
 
 	if (cmd->proto == HM_PROTO_NONE)
 		return -EOPNOTSUPP;
-	op = hm_vop_alloc(cm);
+	op = hm_vop_alloc(m);
 	if (!op)
 		return -ENOMEM;
 	mutex_lock(&m->lock);
-	op->prof = hm_v_profile(m);
-	ret = hm_meter_build(m, op->t, op->prof, cmd, false);
+	prof = hm_meter_profile(m);
+	ret = hm_meter_build(m, op->t, prof, cmd, false);
 	if (!ret)
-		hm_txn_wake(op->t, op->prof);
+		hm_txn_wake(op->t, prof);
 	mutex_unlock(&m->lock);
 	if (!ret)
 		ret = hm_vop_submit(op);
@@ -272,16 +203,15 @@ static void hm_v_strcpy(char *dst, const char *src, size_t size)
 	strscpy(dst, src ? src : "", size);
 }
 
-static int hm_v_info(struct hm_cmeter *cm, struct heatmeter_info *info)
+static int hm_v_info(struct hm_meter *m, struct heatmeter_info *info)
 {
-	struct hm_meter *m = cm->m;
 	const struct hm_profile *prof;
 	struct hm_identity id;
 	s64 expires;
 
-	spin_lock_irq(&m->id_lock);
+	spin_lock(&m->id_lock);
 	id = m->ident;
-	spin_unlock_irq(&m->id_lock);
+	spin_unlock(&m->id_lock);
 	mutex_lock(&m->lock);
 	prof = m->profile;
 	hm_v_strcpy(info->profile, prof ? prof->name :
@@ -295,7 +225,7 @@ static int hm_v_info(struct hm_cmeter *cm, struct heatmeter_info *info)
 	info->meter_type = id.meter_type;
 	info->medium = id.manufacturer[0] ? id.medium : 0xff;
 	info->version = id.version;
-	info->test_mode = hm_cdev_test_mode(m, &expires);
+	info->test_mode = hm_meter_test_mode(m, &expires);
 	info->test_mode_expires = expires;
 	if (prof && prof->test_enter.proto != HM_PROTO_NONE)
 		info->caps |= HEATMETER_CAP_TEST_MODE;
@@ -314,28 +244,26 @@ static int hm_v_info(struct hm_cmeter *cm, struct heatmeter_info *info)
 	return 0;
 }
 
-static int hm_v_read(struct hm_cmeter *cm, struct heatmeter_reading *rd)
+static int hm_v_read(struct hm_meter *m, struct heatmeter_reading *rd)
 {
 	struct hm_vop *op;
 	int ret;
 
-	op = hm_v_read_op(cm, 0, 0, 0);
+	op = hm_v_read_op(m, 0, 0, 0);
 	if (IS_ERR(op))
 		return PTR_ERR(op);
-	ret = hm_vop_submit(op);
-	if (!ret)
-		ret = hm_vop_wait_or_cancel(op);
+	ret = hm_vop_wait_or_cancel(op);
 	if (!ret)
 		*rd = op->rd;
 	hm_vop_put(op);
 	return ret;
 }
 
-static int hm_v_test_mode(struct hm_cmeter *cm, struct heatmeter_test_mode *tm)
+static int hm_v_test_mode(struct hm_meter *m, struct heatmeter_test_mode *tm)
 {
-	struct hm_meter *m = cm->m;
 	const struct hm_profile *prof;
 	ktime_t expires = 0;
+	s64 ends;
 	int ret;
 
 	if (tm->enable > 1)
@@ -345,41 +273,21 @@ static int hm_v_test_mode(struct hm_cmeter *cm, struct heatmeter_test_mode *tm)
 	mutex_unlock(&m->lock);
 	if (!prof)
 		return -EOPNOTSUPP;
-	ret = hm_v_command(cm, tm->enable ? &prof->test_enter : &prof->test_exit);
+	ret = hm_v_command(m, tm->enable ? &prof->test_enter : &prof->test_exit);
 	if (ret)
 		return ret;
-
 	if (tm->enable && prof->test_expiry_s)
 		expires = ktime_add(ktime_get(), ktime_set(prof->test_expiry_s, 0));
-	spin_lock_irq(&cm->lock);
-	if (tm->enable) {
-		/* re-entry is not known to extend it: keep the earlier end */
-		if (!cm->test_mode || !cm->test_expires)
-			cm->test_expires = expires;
-		cm->test_mode = true;
-		expires = cm->test_expires;
-	} else {
-		cm->test_mode = false;
-		cm->test_expires = 0;
-	}
-	spin_unlock_irq(&cm->lock);
-	tm->expires = ktime_to_ns(expires);
-
-	mutex_lock(&m->lock);
-	if (m->profile == prof) {
-		m->highres = tm->enable &&
-			     prof->read_highres.proto != HM_PROTO_NONE;
-		m->have = false;	/* other registers: forget the cache */
-	}
-	mutex_unlock(&m->lock);
+	hm_meter_set_test_mode(m, prof, tm->enable, expires);
+	hm_meter_test_mode(m, &ends);
+	tm->expires = ends;
 	return 0;
 }
 
-static int hm_v_simulated_flow(struct hm_cmeter *cm,
+static int hm_v_simulated_flow(struct hm_meter *m,
 			       struct heatmeter_simulated_flow *sf)
 {
 	const struct hm_profile *prof;
-	struct hm_meter *m = cm->m;
 
 	if (sf->enable > 1)
 		return -EINVAL;
@@ -389,7 +297,7 @@ static int hm_v_simulated_flow(struct hm_cmeter *cm,
 	/* profiles document a command to start it, none to stop it */
 	if (!prof || !sf->enable)
 		return -EOPNOTSUPP;
-	return hm_v_command(cm, &prof->sim_flow);
+	return hm_v_command(m, &prof->sim_flow);
 }
 
 /* flags of START, STOP and SYNC: 0, ASYNC or WAIT */
@@ -400,19 +308,11 @@ static int hm_v_mode(u32 flags)
 	return 0;
 }
 
-/* queue (flags 0 or ASYNC) the operation of @slot; r->mutex held */
-static int hm_v_queue(struct hm_reader *r, enum hm_vop_slot slot,
+/* keep a queued operation (flags 0 or ASYNC) in @slot; r->mutex held */
+static void hm_v_keep(struct hm_reader *r, enum hm_vop_slot slot,
 		      struct hm_vop *op)
 {
-	int ret;
-
-	ret = hm_vop_submit(op);
-	if (ret) {
-		hm_vop_put(op);
-		return ret;
-	}
 	r->pending[slot] = op;
-	return 0;
 }
 
 /*
@@ -438,7 +338,7 @@ static struct hm_vop *hm_v_collect(struct hm_reader *r, enum hm_vop_slot slot,
 	}
 	if (ret) {
 		if (ret == -ERESTARTSYS)
-			hm_engine_cancel(&r->cm->m->bus->engine, op->t);
+			hm_engine_cancel(&r->m->bus->engine, op->t);
 		hm_vop_put(op);
 		return ERR_PTR(ret);
 	}
@@ -461,12 +361,12 @@ static int hm_v_snapshot(struct hm_reader *r, bool stop,
 			return -EBUSY;
 		if (stop && !r->have_start)
 			return -EINVAL;		/* STOP without START */
-		op = hm_v_read_op(r->cm, HEATMETER_RD_SNAPSHOT, 0, 0);
+		op = hm_v_read_op(r->m, HEATMETER_RD_SNAPSHOT, 0, 0);
 		if (IS_ERR(op))
 			return PTR_ERR(op);
-		ret = hm_v_queue(r, slot, op);
-		if (ret || (s->flags & HEATMETER_ASYNC))
-			return ret;
+		hm_v_keep(r, slot, op);
+		if (s->flags & HEATMETER_ASYNC)
+			return 0;
 	}
 	op = hm_v_collect(r, slot, s->flags & HEATMETER_WAIT);
 	if (IS_ERR(op))
@@ -500,16 +400,18 @@ static int hm_v_snapshot(struct hm_reader *r, bool stop,
 	return 0;
 }
 
-/* a trigger frame (M-Bus freeze broadcast, no reply) as a vop */
-static struct hm_vop *hm_v_trigger_op(struct hm_cmeter *cm, ktime_t at)
+/* a trigger frame (M-Bus freeze broadcast, no reply) as a vop, queued */
+static struct hm_vop *hm_v_trigger_op(struct hm_meter *m, ktime_t at)
 {
-	struct hm_meter *m = cm->m;
 	struct hm_vop *op;
-	int len;
+	int len, ret;
 
 	if (m->protocol != HM_PROTO_MBUS)
 		return ERR_PTR(-EOPNOTSUPP);	/* CJ/T 188: no trigger known */
-	op = hm_vop_alloc(cm);
+	/* a broadcast reaches every meter of the line */
+	if (!capable(CAP_SYS_ADMIN) && !READ_ONCE(m->bus->allow_trigger))
+		return ERR_PTR(-EPERM);
+	op = hm_vop_alloc(m);
 	if (!op)
 		return ERR_PTR(-ENOMEM);
 	len = hm_mbus_build_freeze(op->t->req, sizeof(op->t->req),
@@ -523,6 +425,11 @@ static struct hm_vop *hm_v_trigger_op(struct hm_cmeter *cm, ktime_t at)
 	op->t->tries = 1;
 	op->t->not_before = at;
 	op->rdflags = HEATMETER_RD_SYNC;
+	ret = hm_vop_submit(op);
+	if (ret) {
+		hm_vop_put(op);
+		return ERR_PTR(ret);
+	}
 	return op;
 }
 
@@ -532,7 +439,6 @@ static int hm_v_sync(struct hm_reader *r, struct heatmeter_sync *s)
 			  HEATMETER_SYNC_REALTIME | HEATMETER_SYNC_TRIGGER;
 	struct hm_vop *op;
 	ktime_t now, at;
-	int ret;
 
 	if (hm_v_mode(s->flags) || (s->flags & ~known))
 		return -EINVAL;
@@ -546,21 +452,21 @@ static int hm_v_sync(struct hm_reader *r, struct heatmeter_sync *s)
 		/* in the past: at once (late says by how much) */
 		if (at <= 0)
 			at = 1;
-		if (ktime_after(at, ktime_add(now, ktime_set(HM_SYNC_AHEAD_MAX_S, 0))))
+		if (ktime_after(at, ktime_add_ms(now, HM_SYNC_AHEAD_MAX_MS)))
 			return -EINVAL;
 		if (r->pending[HM_VS_SYNC])
 			return -EBUSY;
 		if (s->flags & HEATMETER_SYNC_TRIGGER)
-			op = hm_v_trigger_op(r->cm, at);
+			op = hm_v_trigger_op(r->m, at);
 		else
-			op = hm_v_read_op(r->cm, HEATMETER_RD_SYNC, at, 1);
+			op = hm_v_read_op(r->m, HEATMETER_RD_SYNC, at, 1);
 		if (IS_ERR(op))
 			return PTR_ERR(op);
 		op->at = at;
 		op->sync_flags = s->flags;
-		ret = hm_v_queue(r, HM_VS_SYNC, op);
-		if (ret || (s->flags & HEATMETER_ASYNC))
-			return ret;
+		hm_v_keep(r, HM_VS_SYNC, op);
+		if (s->flags & HEATMETER_ASYNC)
+			return 0;
 	}
 	op = hm_v_collect(r, HM_VS_SYNC, s->flags & HEATMETER_WAIT);
 	if (IS_ERR(op))
@@ -574,25 +480,28 @@ static int hm_v_sync(struct hm_reader *r, struct heatmeter_sync *s)
 	return 0;
 }
 
-/* the reply's payload into @raw */
-static void hm_v_raw_reply(const struct hm_txn *t, struct heatmeter_raw *raw)
+/* the reply's payload into @raw, parsed as the meter's protocol */
+static void hm_v_raw_reply(const struct hm_meter *m, const struct hm_txn *t,
+			   struct heatmeter_raw *raw)
 {
 	const u8 *f = t->reply;
 	size_t n = 0, off = 0;
 
 	if (!t->reply_len)
 		return;
-	if (f[0] == 0xe5) {
-		raw->reply_control = 0xe5;
-	} else if (f[0] == 0x10 && t->reply_len >= 5) {
-		raw->reply_control = f[1];
-	} else if (f[0] == 0x68 && t->reply_len > 11 && f[3] != 0x68) {
-		/* CJ/T 188: 68 T A0..A6 C L DI ... CS 16 */
+	if (m->protocol == HM_PROTO_CJT188) {
+		/* 68 T A0..A6 C L DI ... CS 16 */
+		if (f[0] != 0x68 || t->reply_len <= 11)
+			return;
 		raw->reply_control = f[9];
 		off = 11;
 		n = f[10];
+	} else if (f[0] == 0xe5) {
+		raw->reply_control = 0xe5;
+	} else if (f[0] == 0x10 && t->reply_len >= 5) {
+		raw->reply_control = f[1];
 	} else if (f[0] == 0x68 && t->reply_len >= 9) {
-		/* M-Bus: 68 L L 68 C A CI data CS 16 */
+		/* 68 L L 68 C A CI data CS 16 */
 		raw->reply_control = f[4];
 		raw->reply_ci = f[6];
 		off = 7;
@@ -605,9 +514,8 @@ static void hm_v_raw_reply(const struct hm_txn *t, struct heatmeter_raw *raw)
 	raw->reply_len = n;
 }
 
-static int hm_v_raw(struct hm_cmeter *cm, struct heatmeter_raw *raw)
+static int hm_v_raw(struct hm_meter *m, struct heatmeter_raw *raw)
 {
-	struct hm_meter *m = cm->m;
 	const struct hm_profile *prof;
 	struct hm_vop *op;
 	struct hm_txn *t;
@@ -618,12 +526,12 @@ static int hm_v_raw(struct hm_cmeter *cm, struct heatmeter_raw *raw)
 	    (raw->flags & ~HEATMETER_RAW_NO_REPLY) ||
 	    raw->timeout_ms > HM_RAW_TIMEOUT_MAX_MS)
 		return -EINVAL;
-	op = hm_vop_alloc(cm);
+	op = hm_vop_alloc(m);
 	if (!op)
 		return -ENOMEM;
 	t = op->t;
 	mutex_lock(&m->lock);
-	prof = hm_v_profile(m);
+	prof = hm_meter_profile(m);
 	if (m->protocol == HM_PROTO_CJT188) {
 		len = hm_cjt188_build(t->req, sizeof(t->req), prof->wire.preamble,
 				      prof->req_type, m->addr_wire, raw->control,
@@ -657,7 +565,7 @@ static int hm_v_raw(struct hm_cmeter *cm, struct heatmeter_raw *raw)
 	if (!ret)
 		ret = t->result;
 	if (!ret)
-		hm_v_raw_reply(t, raw);
+		hm_v_raw_reply(m, t, raw);
 	hm_vop_put(op);
 	return ret;
 }
@@ -672,20 +580,20 @@ static int hm_v_raw(struct hm_cmeter *cm, struct heatmeter_raw *raw)
  */
 long hm_verify_ioctl(struct hm_reader *r, unsigned int cmd, void *arg)
 {
-	struct hm_cmeter *cm = r->cm;
+	struct hm_meter *m = r->m;
 	long ret;
 
 	switch (cmd) {
 	case HEATMETER_IOC_GET_INFO:
-		return hm_v_info(cm, arg);
+		return hm_v_info(m, arg);
 	case HEATMETER_IOC_READ:
-		return hm_v_read(cm, arg);
+		return hm_v_read(m, arg);
 	case HEATMETER_IOC_TEST_MODE:
-		return hm_v_test_mode(cm, arg);
+		return hm_v_test_mode(m, arg);
 	case HEATMETER_IOC_SIMULATED_FLOW:
-		return hm_v_simulated_flow(cm, arg);
+		return hm_v_simulated_flow(m, arg);
 	case HEATMETER_IOC_RAW:
-		return hm_v_raw(cm, arg);
+		return hm_v_raw(m, arg);
 	default:
 		break;
 	}
@@ -723,7 +631,7 @@ void hm_verify_release(struct hm_reader *r)
 		r->pending[i] = NULL;
 		if (!op)
 			continue;
-		hm_engine_cancel(&r->cm->m->bus->engine, op->t);
+		hm_engine_cancel(&r->m->bus->engine, op->t);
 		hm_vop_put(op);
 	}
 }

@@ -73,6 +73,48 @@ static void hm_ring_drop(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, out.seq, 100ULL + HM_RING_SIZE);
 }
 
+/*
+ * A peeked record stays until it is committed (a failed copy_to_user()
+ * loses nothing); drops between peek and commit are accounted exactly.
+ */
+static void hm_ring_peek_commit(struct kunit *test)
+{
+	struct hm_ring *ring = ring_new(test);
+	struct heatmeter_reading out, again;
+	u32 pos;
+	u64 i;
+
+	for (i = 1; i <= 3; i++)
+		push_seq(ring, i);
+	KUNIT_ASSERT_TRUE(test, hm_ring_peek(ring, &out, &pos));
+	KUNIT_EXPECT_EQ(test, out.seq, 1ULL);
+	/* not committed (the copy failed): the same record again */
+	KUNIT_ASSERT_TRUE(test, hm_ring_peek(ring, &again, &pos));
+	KUNIT_EXPECT_EQ(test, again.seq, 1ULL);
+	hm_ring_commit(ring, &again, pos);
+	KUNIT_ASSERT_TRUE(test, hm_ring_pop(ring, &out));
+	KUNIT_EXPECT_EQ(test, out.seq, 2ULL);
+
+	/* peek 3; the writer fills the ring and drops 3 and 4 meanwhile */
+	KUNIT_ASSERT_TRUE(test, hm_ring_peek(ring, &out, &pos));
+	KUNIT_EXPECT_EQ(test, out.seq, 3ULL);
+	for (i = 4; i < 4 + HM_RING_SIZE + 1; i++)
+		push_seq(ring, i);
+	hm_ring_commit(ring, &out, pos);
+	/* 3 reached the reader: only 4 is lost */
+	KUNIT_ASSERT_TRUE(test, hm_ring_peek(ring, &out, &pos));
+	KUNIT_EXPECT_EQ(test, out.flags, HEATMETER_RD_DROPPED);
+	KUNIT_EXPECT_EQ(test, out.dropped, 1U);
+	/* a drop after the marker was peeked is reported by the next one */
+	push_seq(ring, 1000);
+	hm_ring_commit(ring, &out, pos);
+	KUNIT_ASSERT_TRUE(test, hm_ring_pop(ring, &out));
+	KUNIT_EXPECT_EQ(test, out.flags, HEATMETER_RD_DROPPED);
+	KUNIT_EXPECT_EQ(test, out.dropped, 1U);
+	KUNIT_ASSERT_TRUE(test, hm_ring_pop(ring, &out));
+	KUNIT_EXPECT_EQ(test, out.seq, 6ULL);
+}
+
 /* a line that records when the request went out */
 struct nb_line {
 	struct hm_engine e;
@@ -151,7 +193,91 @@ static void hm_engine_not_before_cancel(struct kunit *test)
 	hm_engine_kill(&l->e);
 }
 
+static struct hm_txn *nb_txn(struct kunit *test, const void *owner,
+			     s64 in_ms)
+{
+	struct hm_txn *t = hm_txn_alloc(GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, t);
+	t->req[0] = 0x10;
+	t->req_len = 1;
+	t->owner = owner;
+	if (in_ms)
+		t->not_before = ktime_add_ms(ktime_get(), in_ms);
+	return t;
+}
+
+static bool nb_done(struct hm_txn *t)
+{
+	/* pairs with the release in hm_txn_finish() */
+	return smp_load_acquire(&t->done);
+}
+
+/*
+ * The head of the queue waits for its instant; cancelled, what queued
+ * behind it goes at once (not at the cancelled instant).
+ */
+static void hm_engine_cancel_head(struct kunit *test)
+{
+	struct nb_line *l = kunit_kzalloc(test, sizeof(*l), GFP_KERNEL);
+	struct hm_txn *a, *b;
+
+	KUNIT_ASSERT_NOT_NULL(test, l);
+	hm_engine_init(&l->e, &nb_ops, 2400);
+	l->e.idle_ms = 0;
+	a = nb_txn(test, NULL, 60000);
+	b = nb_txn(test, NULL, 0);
+	KUNIT_ASSERT_EQ(test, hm_engine_submit(&l->e, a), 0);
+	KUNIT_ASSERT_EQ(test, hm_engine_submit(&l->e, b), 0);
+	msleep(20);
+	KUNIT_EXPECT_EQ(test, l->sends, 0U);
+	KUNIT_EXPECT_EQ(test, hm_engine_cancel(&l->e, a), 0);
+	KUNIT_EXPECT_GT(test, wait_event_timeout(b->wait, nb_done(b), 2 * HZ),
+			0L);
+	KUNIT_EXPECT_EQ(test, b->result, 0);
+	KUNIT_EXPECT_EQ(test, l->sends, 1U);
+	hm_engine_kill(&l->e);
+	hm_txn_put(a);
+	hm_txn_put(b);
+}
+
+/* an owner's queued transactions go with it; the others' stay and run */
+static void hm_engine_cancel_owner_all(struct kunit *test)
+{
+	struct nb_line *l = kunit_kzalloc(test, sizeof(*l), GFP_KERNEL);
+	static const int x, y;
+	struct hm_txn *a, *b, *c;
+
+	KUNIT_ASSERT_NOT_NULL(test, l);
+	hm_engine_init(&l->e, &nb_ops, 2400);
+	l->e.idle_ms = 0;
+	a = nb_txn(test, &x, 60000);
+	b = nb_txn(test, &y, 0);
+	c = nb_txn(test, &x, 0);
+	KUNIT_ASSERT_EQ(test, hm_engine_submit(&l->e, a), 0);
+	KUNIT_ASSERT_EQ(test, hm_engine_submit(&l->e, b), 0);
+	KUNIT_ASSERT_EQ(test, hm_engine_submit(&l->e, c), 0);
+	msleep(20);
+	KUNIT_EXPECT_EQ(test, hm_engine_cancel_owner(&l->e, &x, -ENODEV), 2U);
+	KUNIT_EXPECT_TRUE(test, nb_done(a));
+	KUNIT_EXPECT_TRUE(test, nb_done(c));
+	KUNIT_EXPECT_EQ(test, a->result, -ENODEV);
+	KUNIT_EXPECT_EQ(test, c->result, -ENODEV);
+	KUNIT_EXPECT_GT(test, wait_event_timeout(b->wait, nb_done(b), 2 * HZ),
+			0L);
+	KUNIT_EXPECT_EQ(test, b->result, 0);
+	KUNIT_EXPECT_EQ(test, l->sends, 1U);
+	KUNIT_EXPECT_EQ(test, hm_engine_cancel_owner(&l->e, &x, -ENODEV), 0U);
+	hm_engine_kill(&l->e);
+	hm_txn_put(a);
+	hm_txn_put(b);
+	hm_txn_put(c);
+}
+
 static struct kunit_case hm_cdev_cases[] = {
+	KUNIT_CASE(hm_ring_peek_commit),
+	KUNIT_CASE(hm_engine_cancel_head),
+	KUNIT_CASE(hm_engine_cancel_owner_all),
 	KUNIT_CASE(hm_ring_order),
 	KUNIT_CASE(hm_ring_drop),
 	KUNIT_CASE(hm_engine_not_before),

@@ -1534,11 +1534,17 @@ static int t_mbus_limits(struct hm_tctx *t)
 
 static int t_mbus_bcd_error(struct hm_tctx *t)
 {
-	static const u8 rec[] = { 0x0c, 0x03, 0x12, 0x3a, 0x00, 0x00 };
-	int n = build_rsp(t, rec, sizeof(rec));
+	/* a bad energy costs the energy, not the volume after it */
+	static const u8 rec[] = { 0x0c, 0x03, 0x12, 0x3a, 0x00, 0x00,
+				  0x0c, 0x13, 0x21, 0x00, 0x00, 0x00 };
+	int n = build_rsp(t, rec, sizeof(rec)), r;
 
-	if (CHECK(t, hm_mbus_decode(t->work, n, 0, &t->id, &t->rd) == -HM_EBCD,
-		  "invalid BCD energy accepted"))
+	r = hm_mbus_decode(t->work, n, 0, &t->id, &t->rd);
+	if (CHECK(t, r == 0, "decode: %s", hm_strerror(r)))
+		return -1;
+	if (CHECK(t, t->rd.valid == HM_QBIT(HM_Q_VOLUME) &&
+		  t->rd.values[HM_Q_VOLUME] == 21000, "valid %x volume %lld",
+		  t->rd.valid, (long long)t->rd.values[HM_Q_VOLUME]))
 		return -1;
 	return 0;
 }

@@ -16,6 +16,11 @@
 #define HM_T_PREFIX ""
 #endif
 
+/* random frames of the M-Bus property test in `make check` */
+#ifndef HM_T_PROP_FRAMES
+#define HM_T_PROP_FRAMES 20000
+#endif
+
 static unsigned int passed, failed;
 
 static void report(const char *name, int r, const char *msg)
@@ -170,6 +175,10 @@ int main(int argc, char **argv)
 		if (!r && t->outcome == HM_T_DECODED)
 			heat++;
 	}
+	for (i = 0; i < hm_t_mrule_count(); i++) {
+		snprintf(name, sizeof(name), "mbus-rule %s", hm_t_mrule_name(i));
+		report(name, hm_t_mrule(t, i), t->msg);
+	}
 	for (i = 0; i < hm_t_split_count(); i++) {
 		for (v = 0; v < HM_T_SPLIT_VARIANTS; v++) {
 			static const char * const vn[HM_T_SPLIT_VARIANTS] = {
@@ -184,6 +193,17 @@ int main(int argc, char **argv)
 	for (i = 0; i < hm_t_ncases; i++) {
 		t->msg[0] = '\0';
 		report(hm_t_cases[i].name, hm_t_cases[i].fn(t), t->msg);
+	}
+	{
+		void *ws = calloc(1, hm_t_mbus_prop_size());
+
+		if (!ws)
+			return 2;
+		snprintf(name, sizeof(name), "mbus-property %u frames",
+			 HM_T_PROP_FRAMES);
+		report(name, hm_t_mbus_prop(t, ws, 0x5eed0001u,
+					    HM_T_PROP_FRAMES), t->msg);
+		free(ws);
 	}
 #ifdef __SIZEOF_INT128__
 	report("scale-vs-int128-reference", scale_vs_ref(t->msg, sizeof(t->msg)),

@@ -4,9 +4,10 @@
  *
  * read() yields one struct heatmeter_reading per completed reading of the
  * meter; the ioctls below read on demand and drive the verification methods
- * of heat-meter test benches. Every struct begins with its size: userspace
- * sets it to sizeof() as it knows the struct, the kernel fills at most that
- * much and writes back the size it used, so both can grow at the end.
+ * of heat-meter test benches. Every struct begins with its size, which must
+ * equal the size encoded in the ioctl number (a check that caller and
+ * kernel agree); a struct that grows gets a new ioctl number. The kernel
+ * writes every output field.
  *
  * Units (exact integers): energy mWh, volume mL, power mW, flow mL/h,
  * temperatures milli-degrees Celsius, temperature difference mK, operating time s.

@@ -32,6 +32,12 @@
  *                    -istrip -ignbrk -brkint\n" (one line)
  *   hangup      (w)  "1": tty_port_tty_hangup(port, false), as if the
  *                    adapter had been unplugged
+ *   stall       (rw) "1": the transmitter takes nothing (write_room 0,
+ *                    write returns 0), as a UART whose FIFO never drains;
+ *                    "0": it takes bytes again (and tty_wakeup() runs)
+ *   wakeup      (w)  "N": call tty_port_tty_wakeup() N times (1..100000),
+ *                    as a UART's transmit interrupt would: the line
+ *                    discipline's write_wakeup runs when it asked for it
  */
 
 #include <linux/debugfs.h>
@@ -74,6 +80,8 @@ struct hmtty_dev {
 
 	struct mutex termios_lock;	/* termios */
 	struct ktermios termios;
+
+	bool stall;			/* transmitter takes nothing */
 };
 
 static struct tty_driver *hmtty_driver;
@@ -153,6 +161,8 @@ static int hmtty_write(struct tty_struct *tty, const u8 *buf, int len)
 	unsigned long flags;
 	unsigned int done;
 
+	if (READ_ONCE(dev->stall))
+		return 0;
 	spin_lock_irqsave(&dev->tx_lock, flags);
 	done = kfifo_in(&dev->tx_fifo, buf, len);
 	dev->tx_count += len;
@@ -164,6 +174,10 @@ static int hmtty_write(struct tty_struct *tty, const u8 *buf, int len)
 
 static unsigned int hmtty_write_room(struct tty_struct *tty)
 {
+	struct hmtty_dev *dev = tty->driver_data;
+
+	if (READ_ONCE(dev->stall))
+		return 0;
 	return HMTTY_WRITE_ROOM;
 }
 
@@ -481,6 +495,47 @@ static const struct file_operations hmtty_hangup_fops = {
 	.write = hmtty_hangup_write,
 };
 
+/* debugfs: stall, wakeup */
+
+static int hmtty_stall_get(void *data, u64 *val)
+{
+	struct hmtty_dev *dev = data;
+
+	*val = READ_ONCE(dev->stall);
+	return 0;
+}
+
+static int hmtty_stall_set(void *data, u64 val)
+{
+	struct hmtty_dev *dev = data;
+
+	if (val > 1)
+		return -EINVAL;
+	WRITE_ONCE(dev->stall, val);
+	if (!val)
+		tty_port_tty_wakeup(&dev->port);
+	return 0;
+}
+
+DEFINE_DEBUGFS_ATTRIBUTE(hmtty_stall_fops, hmtty_stall_get, hmtty_stall_set,
+			 "%llu\n");
+
+static int hmtty_wakeup_set(void *data, u64 val)
+{
+	struct hmtty_dev *dev = data;
+	u64 i;
+
+	if (!val || val > 100000)
+		return -EINVAL;
+	for (i = 0; i < val; i++) {
+		tty_port_tty_wakeup(&dev->port);
+		cond_resched();
+	}
+	return 0;
+}
+
+DEFINE_DEBUGFS_ATTRIBUTE(hmtty_wakeup_fops, NULL, hmtty_wakeup_set, "%llu\n");
+
 static void hmtty_debugfs_init(void)
 {
 	unsigned int i;
@@ -504,6 +559,10 @@ static void hmtty_debugfs_init(void)
 		debugfs_create_file("termios", 0400, d, dev,
 				    &hmtty_termios_fops);
 		debugfs_create_file("hangup", 0200, d, dev, &hmtty_hangup_fops);
+		debugfs_create_file_unsafe("stall", 0600, d, dev,
+					   &hmtty_stall_fops);
+		debugfs_create_file_unsafe("wakeup", 0200, d, dev,
+					   &hmtty_wakeup_fops);
 	}
 }
 

@@ -14,16 +14,28 @@
  *   hmcdev raw DEV C HEX [CI]
  *   hmcdev perm DEV r|w|rw               every ioctl's result on such an fd
  *   hmcdev fuzz DEV N [SEED]             N random ioctls
+ *   hmcdev bsync DEV MS [trigger]        one blocking SYNC MS ahead
+ *   hmcdev tworead DEV [N]               two threads in read() on one fd
+ *   hmcdev faultread DEV                 read() whose 2nd record faults
+ *   hmcdev stopclear DEV                 STOP's outputs are all written
+ *   hmcdev rawclear DEV C HEX            RAW NO_REPLY clears its outputs
+ *   hmcdev cancelquiet DEV               a cancelled SYNC is no reading
+ *   hmcdev ptmx                          TIOCSETD heatmeter on a pty master
+ *   hmcdev ldswitch TTY MS               heatmeter for MS ms, then N_TTY
+ *   hmcdev flood DEV THREADS             THREADS blocking READs on one fd
  *   hmcdev --uid UID COMMAND...          the same as that user (no caps)
  */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <termios.h>
 #include <grp.h>
 #include <sys/mman.h>
 #include <time.h>
@@ -528,6 +540,253 @@ static int cmd_fuzz(const char *dev, long n, unsigned long seed)
 	return 0;
 }
 
+/* one blocking SYNC @ms ahead: what it returns and when */
+static int cmd_bsync(const char *dev, int ms, int trigger)
+{
+	struct heatmeter_sync s = { .size = sizeof(s) };
+	int fd = xopen(dev, O_RDWR);
+	int64_t t0 = now_ns(CLOCK_MONOTONIC);
+	int ret;
+
+	s.at = t0 + ms * 1000000LL;
+	s.flags = trigger ? HEATMETER_SYNC_TRIGGER : 0;
+	ret = ioctl(fd, HEATMETER_IOC_SYNC, &s) ? errno : 0;
+	printf("bsync=%s elapsed_ms=%lld error=%d\n", ename(ret),
+	       (long long)(now_ns(CLOCK_MONOTONIC) - t0) / 1000000,
+	       ret ? 0 : s.reading.error);
+	return 0;
+}
+
+static int tr_fd, tr_want;
+static volatile int tr_got, tr_errs[2];
+
+static void *tr_thread(void *p)
+{
+	struct heatmeter_reading r;
+	int me = (int)(long)p;
+
+	while (__atomic_load_n(&tr_got, __ATOMIC_SEQ_CST) < tr_want) {
+		if (read(tr_fd, &r, sizeof(r)) != sizeof(r)) {
+			tr_errs[me] = errno;
+			return NULL;
+		}
+		__atomic_add_fetch(&tr_got, 1, __ATOMIC_SEQ_CST);
+	}
+	return NULL;
+}
+
+/*
+ * Two threads in read() on one fd while @n readings come in (READ ioctls
+ * from another fd, delivered to every reader): neither may fail.
+ */
+static int cmd_tworead(const char *dev, int n)
+{
+	struct heatmeter_reading r;
+	pthread_t th[2];
+	int wfd, i;
+
+	tr_fd = xopen(dev, O_RDONLY);
+	wfd = xopen(dev, O_RDONLY);
+	tr_want = n;
+	for (i = 0; i < 2; i++)
+		pthread_create(&th[i], NULL, tr_thread, (void *)(long)i);
+	usleep(100000);
+	for (i = 0; i < 2 * n && __atomic_load_n(&tr_got, __ATOMIC_SEQ_CST) < n &&
+	     !tr_errs[0] && !tr_errs[1]; i++) {
+		memset(&r, 0, sizeof(r));
+		r.size = sizeof(r);
+		ioctl(wfd, HEATMETER_IOC_READ, &r);
+	}
+	/* readings for the threads still blocked, so that they return */
+	for (i = 0; i < 2; i++) {
+		memset(&r, 0, sizeof(r));
+		r.size = sizeof(r);
+		ioctl(wfd, HEATMETER_IOC_READ, &r);
+	}
+	usleep(300000);
+	printf("tworead got=%d want=%d reader0=%s reader1=%s\n", tr_got, n,
+	       ename(tr_errs[0]), ename(tr_errs[1]));
+	fflush(stdout);
+	_exit(0);
+}
+
+/* two readings pending; a read() whose 2nd record faults keeps the 2nd */
+static int cmd_faultread(const char *dev)
+{
+	struct heatmeter_reading *r, next;
+	long pg = sysconf(_SC_PAGESIZE);
+	struct pollfd p;
+	char *map;
+	ssize_t n;
+	int fd = xopen(dev, O_RDONLY | O_NONBLOCK);
+
+	map = mmap(NULL, 2 * pg, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (map == MAP_FAILED || mprotect(map + pg, pg, PROT_NONE))
+		return 2;
+	r = (struct heatmeter_reading *)(map + pg - sizeof(*r));
+	printf("ready\n");
+	/* wait for two readings: the first poll, then a short pause */
+	p.fd = fd;
+	p.events = POLLIN;
+	if (poll(&p, 1, 20000) != 1)
+		return 2;
+	usleep(1500000);
+	n = read(fd, r, 2 * sizeof(*r));
+	printf("first=%zd seq=%llu ", n, n > 0 ? (unsigned long long)r->seq : 0ULL);
+	n = read(fd, &next, sizeof(next));
+	printf("second=%zd seq=%llu\n", n, n > 0 ? (unsigned long long)next.seq : 0ULL);
+	return 0;
+}
+
+/* START, then STOP with every output field pre-filled with junk */
+static int cmd_stopclear(const char *dev)
+{
+	struct heatmeter_snapshot s;
+	int fd = xopen(dev, O_RDWR);
+
+	memset(&s, 0, sizeof(s));
+	s.size = sizeof(s);
+	if (ioctl(fd, HEATMETER_IOC_START, &s)) {
+		printf("start=%s\n", ename(errno));
+		return 1;
+	}
+	memset(&s, 0x5a, sizeof(s));
+	s.size = sizeof(s);
+	s.flags = 0;
+	s.reserved = 0;
+	if (ioctl(fd, HEATMETER_IOC_STOP, &s)) {
+		printf("stop=%s\n", ename(errno));
+		return 1;
+	}
+	printf("junk=%u d_energy_ok=%d d_volume_ok=%d start_error=%d stop_error=%d\n",
+	       s.valid & ~3U,
+	       (s.valid & 1) || s.d_energy == 0, (s.valid & 2) || s.d_volume == 0,
+	       s.start.error, s.stop.error);
+	return 0;
+}
+
+static int cmd_rawclear(const char *dev, const char *c, const char *hex)
+{
+	struct heatmeter_raw raw;
+	int fd = xopen(dev, O_RDWR), i;
+
+	memset(&raw, 0x5a, sizeof(raw));
+	raw.size = sizeof(raw);
+	raw.control = strtoul(c, NULL, 16);
+	raw.ci = 0;
+	raw.flags = HEATMETER_RAW_NO_REPLY;
+	raw.timeout_ms = 0;
+	for (i = 0; hex[2 * i] && hex[2 * i + 1] && i < HEATMETER_RAW_MAX; i++) {
+		char b[3] = { hex[2 * i], hex[2 * i + 1], 0 };
+
+		raw.data[i] = strtoul(b, NULL, 16);
+	}
+	raw.len = i;
+	if (ioctl(fd, HEATMETER_IOC_RAW, &raw)) {
+		printf("raw=%s\n", ename(errno));
+		return 1;
+	}
+	printf("raw=ok reply_control=%02X reply_ci=%02X reply_len=%u\n",
+	       raw.reply_control, raw.reply_ci, raw.reply_len);
+	return 0;
+}
+
+/* a SYNC armed far ahead on one fd, that fd closed: no reading anywhere */
+static int cmd_cancelquiet(const char *dev)
+{
+	struct heatmeter_sync s = { .size = sizeof(s) };
+	struct heatmeter_reading r;
+	int rd = xopen(dev, O_RDONLY | O_NONBLOCK), w = xopen(dev, O_RDWR);
+
+	s.flags = HEATMETER_ASYNC;
+	s.at = now_ns(CLOCK_MONOTONIC) + 5000000000LL;
+	if (ioctl(w, HEATMETER_IOC_SYNC, &s)) {
+		printf("sync-arm=%s\n", ename(errno));
+		return 1;
+	}
+	usleep(100000);
+	close(w);
+	usleep(300000);
+	if (read(rd, &r, sizeof(r)) == sizeof(r))
+		printf("after_cancel=record error=%d\n", r.error);
+	else
+		printf("after_cancel=%s\n", ename(errno));
+	return 0;
+}
+
+/* attach heatmeter to @tty, hold it @ms, switch back to N_TTY, close */
+static int cmd_ldswitch(const char *tty, int ms)
+{
+	int fd = open(tty, O_RDWR | O_NOCTTY), ld = 29, ntty = 0, a, b;
+
+	if (fd < 0) {
+		printf("open=%s\n", ename(errno));
+		return 1;
+	}
+	a = ioctl(fd, TIOCSETD, &ld) ? errno : 0;
+	usleep(ms * 1000);
+	b = ioctl(fd, TIOCSETD, &ntty) ? errno : 0;
+	printf("setd=%s back=%s\n", ename(a), ename(b));
+	close(fd);
+	return a || b;
+}
+
+/* the heatmeter discipline on a pty master */
+static int cmd_ptmx(void)
+{
+	int fd = open("/dev/ptmx", O_RDWR | O_NOCTTY), ld = 29, ret;
+
+	if (fd < 0 || grantpt(fd) || unlockpt(fd)) {
+		printf("ptmx=%s\n", ename(errno));
+		return 1;
+	}
+	ret = ioctl(fd, TIOCSETD, &ld) ? errno : 0;
+	printf("setd=%s\n", ename(ret));
+	return 0;
+}
+
+struct fl_arg {
+	int fd;
+	int err;
+};
+
+static void *fl_thread(void *p)
+{
+	struct fl_arg *a = p;
+	struct heatmeter_reading r = { .size = sizeof(r) };
+
+	a->err = ioctl(a->fd, HEATMETER_IOC_READ, &r) ? errno : 0;
+	return NULL;
+}
+
+/* @n threads in a blocking READ on one fd: how many the kernel took */
+static int cmd_flood(const char *dev, int n)
+{
+	struct fl_arg a[64];
+	pthread_t th[64];
+	int fd = xopen(dev, O_RDONLY), i, busy = 0, ok = 0, other = 0;
+
+	if (n > 64)
+		n = 64;
+	for (i = 0; i < n; i++) {
+		a[i].fd = fd;
+		a[i].err = -1;
+		pthread_create(&th[i], NULL, fl_thread, &a[i]);
+	}
+	for (i = 0; i < n; i++) {
+		pthread_join(th[i], NULL);
+		if (a[i].err == EBUSY)
+			busy++;
+		else if (a[i].err == 0)
+			ok++;
+		else
+			other++;
+	}
+	printf("flood=%d done=%d ebusy=%d other=%d\n", n, ok, busy, other);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -540,6 +799,8 @@ int main(int argc, char **argv)
 		argc -= 2;
 		argv += 2;
 	}
+	if (argc == 2 && !strcmp(argv[1], "ptmx"))
+		return cmd_ptmx();
 	if (argc < 3) {
 		fprintf(stderr, "usage: see the source\n");
 		return 2;
@@ -570,6 +831,22 @@ int main(int argc, char **argv)
 		return cmd_sync(argc - 2, argv + 2);
 	if (!strcmp(argv[1], "raw") && argc > 4)
 		return cmd_raw(argv[2], argv[3], argv[4], argc > 5 ? argv[5] : NULL);
+	if (!strcmp(argv[1], "bsync") && argc > 3)
+		return cmd_bsync(argv[2], atoi(argv[3]), argc > 4);
+	if (!strcmp(argv[1], "tworead"))
+		return cmd_tworead(argv[2], argc > 3 ? atoi(argv[3]) : 40);
+	if (!strcmp(argv[1], "faultread"))
+		return cmd_faultread(argv[2]);
+	if (!strcmp(argv[1], "stopclear"))
+		return cmd_stopclear(argv[2]);
+	if (!strcmp(argv[1], "rawclear") && argc > 4)
+		return cmd_rawclear(argv[2], argv[3], argv[4]);
+	if (!strcmp(argv[1], "ldswitch") && argc > 3)
+		return cmd_ldswitch(argv[2], atoi(argv[3]));
+	if (!strcmp(argv[1], "cancelquiet"))
+		return cmd_cancelquiet(argv[2]);
+	if (!strcmp(argv[1], "flood") && argc > 3)
+		return cmd_flood(argv[2], atoi(argv[3]));
 	if (!strcmp(argv[1], "perm") && argc > 3)
 		return cmd_perm(argv[2], argv[3]);
 	if (!strcmp(argv[1], "fuzz") && argc > 3)
