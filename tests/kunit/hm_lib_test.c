@@ -29,6 +29,8 @@ static void hm_cjt188_vectors(struct kunit *test)
 	for (i = 0; i < hm_t_cjt_count(); i++)
 		KUNIT_EXPECT_EQ_MSG(test, hm_t_cjt_vector(t, i), 0, "%s: %s",
 				    hm_t_cjt_name(i), t->msg);
+	kunit_info(test, "%u CJ/T 188 vectors (shared and tests/lib/cjt188-vectors.txt)\n",
+		   hm_t_cjt_count());
 }
 
 static void hm_libmbus_telegrams(struct kunit *test)

@@ -60,6 +60,14 @@ unsigned int hm_t_split_count(void);
 const char *hm_t_split_name(unsigned int i);
 int hm_t_split(struct hm_tctx *t, unsigned int i, unsigned int variant);
 
+/*
+ * property test: @frames random 901F replies from seed @seed, encoded by
+ * the test itself, decoded with no profile; *@redrawn counts the frames
+ * drawn again (unit position not decidable, garbage valid by chance)
+ */
+int hm_t_cjt_property(struct hm_tctx *t, u32 seed, unsigned int frames,
+		      unsigned int *redrawn);
+
 /* hm_mbus_rules.c: one vector per EN 13757-3 record rule */
 unsigned int hm_t_mrule_count(void);
 const char *hm_t_mrule_name(unsigned int i);

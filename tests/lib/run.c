@@ -6,6 +6,7 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "hm_test_common.h"
 #include "hm_err.h"
@@ -132,7 +133,25 @@ static int scale_vs_ref(char *msg, size_t size)
 }
 #endif
 
-int main(void)
+/* hm-lib-test --property FRAMES [SEED]: the property test alone (make fuzz) */
+static int property(struct hm_tctx *t, int argc, char **argv)
+{
+	unsigned long frames = strtoul(argv[2], NULL, 0);
+	unsigned long seed = argc > 3 ? strtoul(argv[3], NULL, 0) : 0x1088;
+	unsigned int redrawn;
+	char name[120];
+	int r;
+
+	r = hm_t_cjt_property(t, (u32)seed, (unsigned int)frames, &redrawn);
+	snprintf(name, sizeof(name), "cjt188-property-random-901f %lu frames seed %#lx",
+		 frames, seed);
+	report(name, r, t->msg);
+	printf("# property: %u frames drawn again\n", redrawn);
+	free(t);
+	return r ? 1 : 0;
+}
+
+int main(int argc, char **argv)
 {
 	struct hm_tctx *t = calloc(1, sizeof(*t));
 	unsigned int i, v, outcome[3] = { 0, 0, 0 }, heat = 0;
@@ -140,6 +159,8 @@ int main(void)
 
 	if (!t)
 		return 2;
+	if (argc > 2 && !strcmp(argv[1], "--property"))
+		return property(t, argc, argv);
 	for (i = 0; i < hm_t_cjt_count(); i++) {
 		snprintf(name, sizeof(name), "cjt188 vector %s", hm_t_cjt_name(i));
 		report(name, hm_t_cjt_vector(t, i), t->msg);
