@@ -370,6 +370,19 @@ static int cmd_sync(int argc, char **argv)
 	return rc || early;
 }
 
+/* hex digits into raw->data; returns the number of bytes */
+static unsigned int raw_data(struct heatmeter_raw *raw, const char *hex)
+{
+	unsigned int i;
+
+	for (i = 0; hex[2 * i] && hex[2 * i + 1] && i < HEATMETER_RAW_MAX; i++) {
+		char b[3] = { hex[2 * i], hex[2 * i + 1], 0 };
+
+		raw->data[i] = strtoul(b, NULL, 16);
+	}
+	return i;
+}
+
 static int cmd_raw(const char *dev, const char *c, const char *hex, const char *ci)
 {
 	struct heatmeter_raw raw = { .size = sizeof(raw) };
@@ -377,12 +390,7 @@ static int cmd_raw(const char *dev, const char *c, const char *hex, const char *
 
 	raw.control = strtoul(c, NULL, 16);
 	raw.ci = ci ? strtoul(ci, NULL, 16) : 0;
-	for (i = 0; hex[2 * i] && hex[2 * i + 1] && i < HEATMETER_RAW_MAX; i++) {
-		char b[3] = { hex[2 * i], hex[2 * i + 1], 0 };
-
-		raw.data[i] = strtoul(b, NULL, 16);
-	}
-	raw.len = i;
+	raw.len = raw_data(&raw, hex);
 	if (ioctl(fd, HEATMETER_IOC_RAW, &raw)) {
 		printf("raw=%s\n", ename(errno));
 		return 1;
@@ -669,7 +677,7 @@ static int cmd_stopclear(const char *dev)
 static int cmd_rawclear(const char *dev, const char *c, const char *hex)
 {
 	struct heatmeter_raw raw;
-	int fd = xopen(dev, O_RDWR), i;
+	int fd = xopen(dev, O_RDWR);
 
 	memset(&raw, 0x5a, sizeof(raw));
 	raw.size = sizeof(raw);
@@ -677,12 +685,7 @@ static int cmd_rawclear(const char *dev, const char *c, const char *hex)
 	raw.ci = 0;
 	raw.flags = HEATMETER_RAW_NO_REPLY;
 	raw.timeout_ms = 0;
-	for (i = 0; hex[2 * i] && hex[2 * i + 1] && i < HEATMETER_RAW_MAX; i++) {
-		char b[3] = { hex[2 * i], hex[2 * i + 1], 0 };
-
-		raw.data[i] = strtoul(b, NULL, 16);
-	}
-	raw.len = i;
+	raw.len = raw_data(&raw, hex);
 	if (ioctl(fd, HEATMETER_IOC_RAW, &raw)) {
 		printf("raw=%s\n", ename(errno));
 		return 1;
