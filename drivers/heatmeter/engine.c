@@ -614,6 +614,9 @@ static unsigned int hm_engine_take(struct hm_engine *e,
 			n++;
 		}
 	}
+	/* the one on the wire ends with this try: no retry for it */
+	if (e->cur && match(e->cur, key))
+		e->cur->final = true;
 	if (n && !e->dead && e->state == HM_ENG_IDLE)
 		queue_work(system_wq, &e->work);
 	spin_unlock_irqrestore(&e->lock, flags);
@@ -639,8 +642,9 @@ static bool hm_txn_owned_by(const struct hm_txn *q, const void *key)
  * @e: engine
  * @t: transaction
  *
- * A transaction already on the wire runs to its end. Whatever queued
- * behind @t goes as soon as the line allows, not at @t's instant.
+ * A transaction already on the wire runs to the end of its try, without
+ * retries. Whatever queued behind @t goes as soon as the line allows, not
+ * at @t's instant.
  *
  * Return: 0 if it was cancelled (completed with -ECANCELED), -EBUSY if it
  * is on the wire or already done.
@@ -656,8 +660,9 @@ int hm_engine_cancel(struct hm_engine *e, struct hm_txn *t)
  * @owner: the tag the transactions carry in their @owner
  * @result: what they complete with (e.g. -ENODEV: the owner is gone)
  *
- * The one on the wire, if it is the owner's, runs to its end (at most its
- * response timeout); the owner must not rely on its result.
+ * The one on the wire, if it is the owner's, runs to the end of its try
+ * (at most its response timeout) and is not retried; the owner must not
+ * rely on its result.
  *
  * Return: the number of transactions taken back.
  */

@@ -480,6 +480,31 @@ static void hm_bus_cancel(struct kunit *test)
 	hm_txn_put(b);
 }
 
+/*
+ * The owner goes away while its transaction is on the wire: that try
+ * ends, but it is not retried (nothing more is sent for a deleted meter).
+ */
+static void hm_bus_cancel_owner_no_retry(struct kunit *test)
+{
+	struct fake_line *f = fake_new(test);
+	struct hm_txn *t = txn_cjt(test, true);
+	static const int owner;
+
+	t->owner = &owner;
+	t->tries = 3;
+	f->e.timeout_ms = 200;
+	KUNIT_ASSERT_EQ(test, hm_engine_submit(&f->e, t), 0);
+	msleep(20);			/* the first try waits for a reply */
+	KUNIT_EXPECT_EQ(test, hm_engine_cancel_owner(&f->e, &owner, -ENODEV),
+			0U);
+	wait_done(test, t);
+	KUNIT_EXPECT_EQ(test, t->result, -ETIMEDOUT);
+	KUNIT_EXPECT_EQ(test, t->tries_used, 1);
+	KUNIT_EXPECT_EQ(test, f->req_sends, 1U);
+	hm_engine_kill(&f->e);
+	hm_txn_put(t);
+}
+
 static void hm_bus_kill_wakes(struct kunit *test)
 {
 	struct fake_line *f = fake_new(test);
@@ -611,6 +636,7 @@ static struct kunit_case hm_bus_cases[] = {
 	KUNIT_CASE(hm_bus_probe_collision),
 	KUNIT_CASE(hm_bus_queueing),
 	KUNIT_CASE(hm_bus_cancel),
+	KUNIT_CASE(hm_bus_cancel_owner_no_retry),
 	KUNIT_CASE(hm_bus_kill_wakes),
 	KUNIT_CASE(hm_bus_wakeup_baud),
 	KUNIT_CASE(hm_bus_echo_wakeup),
