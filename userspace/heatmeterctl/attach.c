@@ -106,7 +106,7 @@ int hmctl_attach(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *protocol = NULL, *scan = NULL, *path, *ttyname;
-	char bsp[256], bname[32], devpath[128];
+	char bsp[256], bname[32], devpath[128], tname[64];
 	struct udev_device *bus;
 	struct sigaction sa;
 	struct termios tio;
@@ -153,7 +153,7 @@ int hmctl_attach(int argc, char **argv)
 		snprintf(devpath, sizeof(devpath), "/dev/%s", path);
 		path = devpath;
 	}
-	ttyname = strrchr(path, '/') + 1;
+	ttyname = hmctl_tty_name(path, tname, sizeof(tname));
 
 	/* settings the admin gave the port in udev (ENV{HEATMETER_BAUD}, ...) */
 	if (use_udev) {

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -274,14 +275,41 @@ struct udev_device *hmctl_find_meter(const char *arg, int *ret)
 	return NULL;
 }
 
-/* BUS: hmbusN, or its tty as ttyS2 or /dev/ttyS2 */
+/*
+ * The kernel's name of a tty (tty_name(): "ttyUSB0", "pts3") from a path
+ * or a name, following links such as /dev/serial/by-id/... .
+ */
+char *hmctl_tty_name(const char *arg, char *out, size_t size)
+{
+	char path[PATH_MAX], real[PATH_MAX];
+	const char *p = arg;
+
+	if (!strchr(arg, '/')) {
+		snprintf(path, sizeof(path), "/dev/%s", arg);
+		p = path;
+	}
+	if (realpath(p, real))
+		p = real;
+	if (!strncmp(p, "/dev/pts/", 9))
+		snprintf(out, size, "pts%s", p + 9);
+	else
+		snprintf(out, size, "%s", strrchr(p, '/') ? strrchr(p, '/') + 1 : p);
+	return out;
+}
+
+/* BUS: hmbusN, or its tty as ttyS2, /dev/ttyS2 or a link to it */
 struct udev_device *hmctl_find_bus(const char *arg, int *ret)
 {
 	struct udev *udev = hmctl_udev();
 	struct udev_enumerate *en;
 	struct udev_list_entry *e;
 	struct udev_device *found = NULL;
-	const char *name = strrchr(arg, '/') ? strrchr(arg, '/') + 1 : arg;
+	char name[64];
+
+	if (!strncmp(arg, "hmbus", 5))
+		snprintf(name, sizeof(name), "%s", arg);
+	else
+		hmctl_tty_name(arg, name, sizeof(name));
 
 	if (!hmctl_have_module()) {
 		hmctl_err("the heatmeter module is not loaded (no /sys/class/heatmeter_bus)");

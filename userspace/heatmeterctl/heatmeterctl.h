@@ -55,6 +55,7 @@ int hmctl_read_attr(const char *syspath, const char *attr, char *buf,
 int hmctl_write_attr(const char *syspath, const char *attr, const char *val);
 struct udev_device *hmctl_find_meter(const char *arg, int *ret);
 struct udev_device *hmctl_find_bus(const char *arg, int *ret);
+char *hmctl_tty_name(const char *arg, char *out, size_t size);
 const char *hmctl_prop(struct udev_device *d, const char *key);
 const char *hmctl_bus_of(struct udev_device *meter);
 char *hmctl_fixed(char *buf, size_t size, int64_t v, unsigned int decimals);

@@ -98,17 +98,25 @@ static void text_header(void)
 
 static void text_row(const struct meter_row *m)
 {
+	char line[512];
 	unsigned int i;
+	size_t n;
 
-	printf("%-7s %-8s %-11s %-6s %-14s %-14s %-4s %-8s %-6s", m->bus, m->tty,
-	       m->name, m->protocol, m->address, dash(m->id),
-	       dash(m->manufacturer), dash(m->medium),
-	       !strcmp(m->online, "1") ? "yes" : "no");
-	for (i = 0; i < sizeof(table_q) / sizeof(table_q[0]); i++)
-		printf(" %-*s", i < 2 ? 16 : 10, dash(m->text[table_q[i]]));
-	if (m->err)
-		printf(" (%s: %s)", hmctl_errno_name(m->err), strerror(m->err));
-	printf("\n");
+	n = snprintf(line, sizeof(line), "%-7s %-8s %-11s %-6s %-14s %-14s %-4s %-8s %-6s",
+		     m->bus, m->tty, m->name, m->protocol, m->address, dash(m->id),
+		     dash(m->manufacturer), dash(m->medium),
+		     !strcmp(m->online, "1") ? "yes" : "no");
+	for (i = 0; i < sizeof(table_q) / sizeof(table_q[0]) && n < sizeof(line); i++)
+		n += snprintf(line + n, sizeof(line) - n, " %-*s", i < 2 ? 16 : 10,
+			      dash(m->text[table_q[i]]));
+	if (m->err && n < sizeof(line))
+		n += snprintf(line + n, sizeof(line) - n, " (%s: %s)",
+			      hmctl_errno_name(m->err), strerror(m->err));
+	if (n >= sizeof(line))
+		n = sizeof(line) - 1;
+	while (n > 0 && line[n - 1] == ' ')
+		line[--n] = 0;
+	puts(line);
 }
 
 static struct json_object *json_meter(const struct meter_row *m)
