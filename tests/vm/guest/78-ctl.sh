@@ -109,6 +109,16 @@ check ctl/read-by-bus-address "address 5" "$($CTL read "$bus:5" 2>&1 | grep '^ad
 $CTL read --json "$dev" | sed 's/^/# read --json: /'
 check ctl/read-json yes "$($CTL read --json "$dev" | grep -q "^{\"meter\":\"$(basename "$m")\",\"device\":\"$dev\",\"bus\":\"$bus\",.*\"seq\":[0-9]*,\"time\":\"20[0-9-]*T[0-9:.]*Z\",\"energy_kwh\":123.45,\"volume_m3\":45.67,.*\"supply_temp_c\":75.31,\"return_temp_c\":45.12,.*\"tries\":1}$" && echo yes)"
 
+# verify --json: the ioctls' results as JSON
+check ctl/verify-json-read yes "$($CTL verify --json read "$dev" | grep -q "^{\"device\":\"$dev\",\"reading\":{\"seq\":[0-9]*,\"time\":\"[0-9T:.Z-]*\",\"energy_kwh\":123.45,.*\"tx_start_ns\":[1-9][0-9]*,.*\"rx_last_ns\":[1-9][0-9]*}}$" && echo yes)"
+check ctl/verify-json-info yes "$($CTL verify --json info "$devb" | grep -q "^{\"device\":\"$devb\",\"protocol\":\"mbus\",\"address\":\"5\",\"id\":\"12345678\",\"manufacturer\":\"ABC\"," && echo yes)"
+# decode --json: a captured frame, no hardware
+sed -n '/^name: delu-ultrasonic-reply/,/^checksum/p' /data/vectors/cjt188/vectors.txt |
+	sed -n '/^hex:/,/^checksum/p' | grep -v '^checksum' | sed 's/^hex://' > /tmp/frame.hex
+check ctl/decode-json '{"protocol":"cjt188","meter_type":"0x25","address":"11110021098754","profile":"delu-ultrasonic","id":"21098754","energy_kwh":0.0002,"volume_m3":0.000201,"supply_temp_c":28.74,"return_temp_c":28.3,"high_resolution":true}' \
+	"$($CTL decode --json /tmp/frame.hex 2>&1)"
+check ctl/decode-text "supply_temp 28.74 °C" "$($CTL decode /tmp/frame.hex 2>&1 | grep '^supply_temp ' | tr -s ' ')"
+
 # udev: group heatmeter, 0660, links that follow the meters
 if [ -n "$udevd" ]; then
 	check ctl/udev-mode "heatmeter 660" "$(stat -c '%G %a' "$dev")"
