@@ -7,6 +7,8 @@
 #   make demo          the driver in a VM reading simulated meters
 #   make check-lib | check-build | check-style | check-docs | check-kunit | check-vm | check-dkms
 #   make torture       the race/torture script alone on the debug kernel, 10 min
+#   make install       heatmeterctl, its man page, udev rules, systemd unit,
+#                      sysusers.d (DESTDIR, PREFIX); the module: dkms install
 #   make bench | fuzz | install-deps | clean
 
 ROOT := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
@@ -20,7 +22,7 @@ export HEATMETER_CACHE ?= $(HOME)/.cache/heatmeter
 
 .PHONY: all modules userspace check check-lib check-build check-style \
 	check-docs check-kunit check-vm check-dkms demo torture bench fuzz install-deps clean \
-	modules_install
+	modules_install install
 
 all: modules userspace
 
@@ -32,6 +34,25 @@ modules_install:
 
 userspace:
 	$(MAKE) -C userspace
+
+# Everything but the module (DKMS installs that). Paths are Debian's.
+DESTDIR ?=
+PREFIX ?= /usr
+UDEVRULESDIR ?= $(PREFIX)/lib/udev/rules.d
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
+
+install:
+	$(MAKE) -C userspace/heatmeterctl install DESTDIR=$(DESTDIR) PREFIX=$(PREFIX)
+	install -D -m 0644 udev/60-heatmeter.rules $(DESTDIR)$(UDEVRULESDIR)/60-heatmeter.rules
+	install -D -m 0644 systemd/heatmeter-attach@.service \
+		$(DESTDIR)$(SYSTEMDUNITDIR)/heatmeter-attach@.service
+	install -D -m 0644 systemd/heatmeter.sysusers $(DESTDIR)$(SYSUSERSDIR)/heatmeter.conf
+	@if [ -z "$(DESTDIR)" ]; then \
+		command -v systemd-sysusers >/dev/null && systemd-sysusers $(SYSUSERSDIR)/heatmeter.conf; \
+		command -v udevadm >/dev/null && udevadm control --reload 2>/dev/null; \
+		command -v systemctl >/dev/null && systemctl daemon-reload 2>/dev/null; \
+	fi; true
 
 install-deps:
 	$(ROOT)/scripts/install-deps
