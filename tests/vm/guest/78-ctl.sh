@@ -165,9 +165,31 @@ check ctl/monitor-text-scan-done yes "$(grep -q " change $bus.* scan done" /tmp/
 grep -m2 '"reading"' /tmp/mon.json | sed 's/^/# monitor --json: /'
 echo "# monitor: $(wc -l < /tmp/mon.json) JSON lines, $(grep -c '"event":"reading"' /tmp/mon.json) readings"
 
+# a meter that does not answer: exit 6 and a reading with ETIMEDOUT
+echo "cjt188 00000000000099" > $B/new_meter
+m99=$(basename "$(meter_at 00000000000099)")
+$CTL read 00000000000099 > /tmp/read99.out 2> /tmp/read99.err
+check ctl/read-silent-rc 6 $?
+check ctl/read-silent-msg "heatmeterctl: 00000000000099: the meter did not answer" "$(cat /tmp/read99.err)"
+check ctl/read-silent-error "error ETIMEDOUT (Connection timed out)" "$(grep '^error ' /tmp/read99.out | tr -s ' ')"
+check ctl/list-silent-row yes "$($CTL list | grep ' 00000000000099 ' | grep -q 'no .*(ETIMEDOUT: Connection timed out)$' && echo yes)"
+
+# the adapter unplugged while a read waits on the line: exit 5
+echo 20000 > $B/response_timeout_ms
+tx0=$(bstat $B tx_bytes)
+$CTL read 00000000000099 > /dev/null 2> /tmp/read99.err &
+rd=$!
+n=100
+while [ "$(bstat $B tx_bytes)" -eq "$tx0" ] && [ $n -gt 0 ]; do usleep 50000; n=$((n - 1)); done
+usleep 200000
+
 # the adapter unplugged: the far end of the line goes away (hangup)
 kill $sim
 wait $sim 2>/dev/null
+wait $rd
+check ctl/unplug-read-waiting-rc 5 $?
+check ctl/unplug-read-waiting-msg "heatmeterctl: /dev/$m99: the meter or its line is gone (adapter unplugged?)" \
+	"$(cat /tmp/read99.err)"
 n=50
 while kill -0 $att 2>/dev/null && [ $n -gt 0 ]; do usleep 100000; n=$((n - 1)); done
 wait $att
