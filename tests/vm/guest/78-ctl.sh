@@ -69,6 +69,9 @@ $CTL monitor > /tmp/mon.txt 2>&1 &
 mont=$!
 usleep 300000
 
+$CTL monitor --json --count 2 > /tmp/mon.count 2>&1 &
+monc=$!
+
 # scan: M-Bus by primary address, with progress, text then JSON
 $CTL scan "$bus" mbus 3-6 > /tmp/scan.out 2> /tmp/scan.err
 check ctl/scan-mbus-rc 0 $?
@@ -160,6 +163,9 @@ check ctl/monitor-json-add yes "$(grep -q "^{\"time\":\"[0-9T:.Z-]*\",\"event\":
 check ctl/monitor-json-remove yes "$(grep -q "\"event\":\"remove\",\"meter\":\"$(basename "$m79")\"" /tmp/mon.json && echo yes)"
 check ctl/monitor-json-reading yes "$(grep -q "^{\"event\":\"reading\",\"meter\":\"$(basename "$m")\",\"bus\":\"$bus\",\"protocol\":\"cjt188\",\"address\":\"00000000000078\",.*\"energy_kwh\":123.45,\"volume_m3\":45.67,.*\"supply_temp_c\":75.31" /tmp/mon.json && echo yes)"
 check ctl/monitor-json-scan-meter yes "$(grep -q "\"event\":\"add\",\"meter\":\"$(basename "$mb")\".*\"address\":\"5\"" /tmp/mon.json && echo yes)"
+n=50
+while kill -0 $monc 2>/dev/null && [ $n -gt 0 ]; do usleep 100000; n=$((n - 1)); done
+check ctl/monitor-count-exits "gone 2" "$(kill -0 $monc 2>/dev/null || echo gone) $(wc -l < /tmp/mon.count)"
 check ctl/monitor-text-add yes "$(grep -q " add *$(basename "$m79") cjt188 00000000000079 bus $bus$" /tmp/mon.txt && echo yes)"
 check ctl/monitor-text-scan-done yes "$(grep -q " change $bus.* scan done" /tmp/mon.txt && echo yes)"
 grep -m2 '"reading"' /tmp/mon.json | sed 's/^/# monitor --json: /'
@@ -255,7 +261,7 @@ check ctl/usb-unplug-bus-gone gone "$([ -e /sys/class/heatmeter_bus/$bus ] || ec
 # it with the settings from udev
 if [ -n "$udevd" ] && [ -f $UNIT ]; then
 	# the admin's rule, as for a USB adapter's serial number
-	echo 'SUBSYSTEM=="tty", KERNEL=="ttyHMT1", ENV{HEATMETER_ATTACH}="1", ENV{HEATMETER_BAUD}="9600", ENV{HEATMETER_PROTOCOL}="mbus"' \
+	echo 'SUBSYSTEM=="tty", KERNEL=="ttyHMT1", ENV{HEATMETER_ATTACH}="1", ENV{HEATMETER_BAUD}="9600", ENV{HEATMETER_PROTOCOL}="mbus", ENV{HEATMETER_SCAN}="mbus-primary 1-2"' \
 		> /etc/udev/rules.d/59-heatmeter-local.rules
 	udevadm control --reload
 	udevadm trigger --action=add /sys/class/tty/ttyHMT1
@@ -271,6 +277,8 @@ if [ -n "$udevd" ] && [ -f $UNIT ]; then
 	bus=$(sed -n 's/.*attached as \(hmbus[0-9]*\),.*/\1/p' /tmp/attach-unit.out)
 	check ctl/unit-attach-from-udev "9600 mbus" \
 		"$(cat /sys/class/heatmeter_bus/$bus/baud /sys/class/heatmeter_bus/$bus/protocol 2>&1 | tr '\n' ' ' | sed 's/ $//')"
+	check ctl/unit-attach-scan-from-udev yes \
+		"$(grep -qE '^(running [0-9]/2|done: found 0, collisions 0)$' /sys/class/heatmeter_bus/$bus/scan_status && echo yes)"
 	kill -TERM $att
 	wait $att
 	check ctl/unit-attach-stop-rc 0 $?
