@@ -284,12 +284,15 @@ int hmctl_decode(int argc, char **argv)
 		r = hm_mbus_decode(res.data, res.len, mflags, &id, &rd);
 		break;
 	default:
+		o = json_object_new_object();
+		json_object_object_add(o, "protocol", json_object_new_string("mbus"));
+		json_object_object_add(o, "frame", json_object_new_string(
+			hm_frame_type_name(res.type)));
 		if (json)
-			printf("{\"protocol\":\"mbus\",\"frame\":\"%s\"}\n",
-			       hm_frame_type_name(res.type));
+			hmctl_json_print(o);
 		else
-			printf("%-15s mbus\n%-15s %s\n", "protocol", "frame",
-			       hm_frame_type_name(res.type));
+			print_text(o);
+		json_object_put(o);
 		return 0;
 	}
 	if (r) {
