@@ -184,6 +184,20 @@ int hmctl_attach(int argc, char **argv)
 		close(fd);
 		return HMCTL_EBUSY;
 	}
+	/*
+	 * The line settings first, as ldattach does: raw, 8E1, input parity
+	 * checking, no flow control, the speed. (The discipline sets 2400
+	 * 8E1 itself when it opens; a pty drops the parity bit.)
+	 */
+	if (!tcgetattr(fd, &tio)) {
+		cfmakeraw(&tio);
+		tio.c_cflag &= ~(CSIZE | PARODD | CSTOPB | CRTSCTS);
+		tio.c_cflag |= CS8 | PARENB | CREAD | CLOCAL;
+		tio.c_iflag |= INPCK;
+		cfsetispeed(&tio, speed_of(baud ? baud : 2400));
+		cfsetospeed(&tio, speed_of(baud ? baud : 2400));
+		tcsetattr(fd, TCSANOW, &tio);
+	}
 	if (ioctl(fd, TIOCSETD, &ld)) {
 		err = errno;
 		if (err == EINVAL)
@@ -196,7 +210,7 @@ int hmctl_attach(int argc, char **argv)
 		close(fd);
 		return err == EINVAL ? HMCTL_ENOTFOUND : hmctl_exit_for_errno(err);
 	}
-	/* the discipline set 2400 8E1 raw; a speed given here replaces it */
+	/* the discipline set 2400 Bd when it opened; a speed given replaces it */
 	if (baud && !tcgetattr(fd, &tio)) {
 		cfsetispeed(&tio, speed_of(baud));
 		cfsetospeed(&tio, speed_of(baud));

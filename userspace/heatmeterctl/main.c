@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <json.h>
+
 #include "heatmeterctl.h"
 
 static const struct hmctl_cmd cmds[] = {
@@ -38,6 +40,13 @@ int main(int argc, char **argv)
 {
 	size_t i;
 
+	/*
+	 * json-c seeds its default string hash from /dev/urandom, which early
+	 * at boot (an attach unit) makes the kernel generate entropy first;
+	 * our objects are small and built from local data, so the unseeded
+	 * hash is as good.
+	 */
+	json_global_set_string_hash(JSON_C_STR_HASH_PERLLIKE);
 	if (argc < 2) {
 		usage(stderr);
 		return HMCTL_EUSAGE;

@@ -133,6 +133,8 @@ check ctl/decode-text "supply_temp 28.74 °C" "$($CTL decode /tmp/frame.hex 2>&1
 
 # udev: group heatmeter, 0660, links that follow the meters
 if [ -n "$udevd" ]; then
+	wait_for /dev/heatmeter/by-id/ABC-12345678 50
+	wait_for /dev/heatmeter/by-address/cjt188-00000000000078 50
 	check ctl/udev-mode "heatmeter 660" "$(stat -c '%G %a' "$dev")"
 	check ctl/udev-by-address "$dev" "$(readlink -f /dev/heatmeter/by-address/cjt188-00000000000078)"
 	check ctl/udev-by-address-mbus "$devb" "$(readlink -f /dev/heatmeter/by-address/mbus-5)"
@@ -158,6 +160,7 @@ echo "cjt188 00000000000079" > $B/new_meter
 m79=$(meter_at 00000000000079)
 settle
 if [ -n "$udevd" ]; then
+	wait_for /dev/heatmeter/by-address/cjt188-00000000000079 50
 	check ctl/udev-link-added "/dev/$(basename "$m79")" "$(readlink -f /dev/heatmeter/by-address/cjt188-00000000000079)"
 fi
 echo 0 > "$m/max_age_ms"
@@ -165,6 +168,7 @@ cat "$m/energy" > /dev/null
 echo "cjt188 00000000000079" > $B/delete_meter
 settle
 if [ -n "$udevd" ]; then
+	wait_gone /dev/heatmeter/by-address/cjt188-00000000000079 50
 	check ctl/udev-link-removed gone "$([ -e /dev/heatmeter/by-address/cjt188-00000000000079 ] || echo gone)"
 fi
 usleep 500000
@@ -274,9 +278,16 @@ if [ -n "$udevd" ] && [ -f $UNIT ]; then
 	# the admin's rule, as for a USB adapter's serial number
 	echo 'SUBSYSTEM=="tty", KERNEL=="ttyHMT1", ENV{HEATMETER_ATTACH}="1", ENV{HEATMETER_BAUD}="9600", ENV{HEATMETER_PROTOCOL}="mbus", ENV{HEATMETER_SCAN}="mbus-primary 1-2"' \
 		> /etc/udev/rules.d/59-heatmeter-local.rules
+	# --reload is a message udevd handles in its own time: the ping
+	# returns once it has; --settle waits for this event, not any
 	udevadm control --reload
-	udevadm trigger --action=add /sys/class/tty/ttyHMT1
-	settle
+	udevadm control --ping
+	udevadm trigger --settle --action=add /sys/class/tty/ttyHMT1
+	n=50
+	until udevadm info -q property /sys/class/tty/ttyHMT1 | grep -q '^SYSTEMD_WANTS=' ||
+	      [ $n -eq 0 ]; do
+		usleep 100000; n=$((n - 1))
+	done
 	check ctl/tag-systemd-wants "heatmeter-attach@ttyHMT1.service" \
 		"$(udevadm info -q property /sys/class/tty/ttyHMT1 | sed -n 's/^SYSTEMD_WANTS=//p')"
 	check ctl/tag-systemd yes "$(udevadm info -q property /sys/class/tty/ttyHMT1 | grep -q '^TAGS=.*:systemd:' && echo yes)"
