@@ -38,6 +38,27 @@ else
 	nok ctl/udevd-runs "systemd-udevd not in the guest (udevadm missing on the host)"
 fi
 settle() { [ -n "$udevd" ] && udevadm settle -t 10; }
+# start_attach OUT ARGS...: heatmeterctl attach ARGS in the background,
+# stdout in OUT, stderr in OUT.err (both fresh: no earlier run's line
+# counts); waits until it attached. Sets att (its pid) and bus.
+start_attach() {
+	out=$1
+	shift
+	rm -f "$out" "$out.err"
+	$CTL attach "$@" > "$out" 2> "$out.err" &
+	att=$!
+	i=50
+	while ! grep -q attached "$out" 2>/dev/null && [ $i -gt 0 ]; do usleep 100000; i=$((i - 1)); done
+	bus=$(sed -n 's/.*attached as \(hmbus[0-9]*\),.*/\1/p' "$out")
+}
+# reap PID: its exit status; a process still there after 10 s is killed
+# (status 137) rather than hanging the guest
+reap() {
+	i=100
+	while kill -0 "$1" 2>/dev/null && [ $i -gt 0 ]; do usleep 100000; i=$((i - 1)); done
+	kill -0 "$1" 2>/dev/null && kill -9 "$1"
+	wait "$1"
+}
 
 # exit codes and messages without meters
 $CTL read 00000000009999 > /dev/null 2> /tmp/ctl.err
@@ -57,11 +78,7 @@ sim=$!
 wait_for /dev/ttyHM0 50
 
 # attach: holds the line in the foreground
-$CTL attach --baud 2400 --protocol mbus /dev/ttyHM0 > /tmp/attach.out 2> /tmp/attach.err &
-att=$!
-n=50
-while ! grep -q attached /tmp/attach.out && [ $n -gt 0 ]; do usleep 100000; n=$((n - 1)); done
-bus=$(sed -n 's/.*attached as \(hmbus[0-9]*\),.*/\1/p' /tmp/attach.out)
+start_attach /tmp/attach.out --baud 2400 --protocol mbus /dev/ttyHM0
 B=/sys/class/heatmeter_bus/$bus
 check ctl/attach "attached as $bus, 2400 Bd 8E1" "$(sed 's/^[^:]*: //' /tmp/attach.out)"
 pts=pts$(basename "$(readlink -f /dev/ttyHM0)")
@@ -207,15 +224,13 @@ usleep 200000
 # the adapter unplugged: the far end of the line goes away (hangup)
 kill $sim
 wait $sim 2>/dev/null
-wait $rd
+reap $rd
 check ctl/unplug-read-waiting-rc 5 $?
 check ctl/unplug-read-waiting-msg "heatmeterctl: /dev/$m99: the meter or its line is gone (adapter unplugged?)" \
 	"$(cat /tmp/read99.err)"
-n=50
-while kill -0 $att 2>/dev/null && [ $n -gt 0 ]; do usleep 100000; n=$((n - 1)); done
-wait $att
+reap $att
 check ctl/unplug-attach-rc 5 $?
-check ctl/unplug-attach-msg yes "$(grep -q 'hung up (adapter unplugged?)' /tmp/attach.err && echo yes)"
+check ctl/unplug-attach-msg yes "$(grep -q 'hung up (adapter unplugged?)' /tmp/attach.out.err && echo yes)"
 wait_gone $B 50
 check ctl/unplug-bus-gone gone "$([ -e $B ] || echo gone)"
 $CTL read 00000000000078 > /dev/null 2> /tmp/ctl.err
@@ -229,24 +244,17 @@ hmsim --pty --pty-link /dev/ttyHM0 --no-pace --meter profile=cjt188,address=0000
 	> /tmp/hmsim-78.out 2>&1 &
 sim=$!
 wait_for /dev/ttyHM0 50
-$CTL attach /dev/ttyHM0 > /tmp/attach.out 2>&1 &
-att=$!
-n=50
-while ! grep -q attached /tmp/attach.out && [ $n -gt 0 ]; do usleep 100000; n=$((n - 1)); done
+start_attach /tmp/attach.out /dev/ttyHM0
 $CTL detach /dev/ttyHM0 > /tmp/detach.out 2>&1
 check ctl/detach-rc 0 $?
-wait $att
+reap $att
 check ctl/detach-attach-rc 0 $?
 check ctl/detach-attach-msg yes "$(grep -q 'detached by another process' /tmp/attach.out && echo yes)"
 $CTL detach /dev/ttyHM0 > /dev/null 2>&1
 check ctl/detach-not-attached-rc 3 $?
-$CTL attach /dev/ttyHM0 > /tmp/attach.out 2>&1 &
-att=$!
-n=50
-while ! grep -q attached /tmp/attach.out && [ $n -gt 0 ]; do usleep 100000; n=$((n - 1)); done
-bus=$(sed -n 's/.*attached as \(hmbus[0-9]*\),.*/\1/p' /tmp/attach.out)
+start_attach /tmp/attach.out /dev/ttyHM0
 kill -TERM $att
-wait $att
+reap $att
 check ctl/sigterm-rc 0 $?
 wait_gone /sys/class/heatmeter_bus/$bus 50
 check ctl/sigterm-bus-gone gone "$([ -e /sys/class/heatmeter_bus/$bus ] || echo gone)"
@@ -257,18 +265,14 @@ wait $sim 2>/dev/null
 # driver does (tty_port_tty_hangup)
 HMT=/sys/kernel/debug/hmtty
 insmod /lib/modules/hmtty.ko 2>/dev/null
-$CTL attach ttyHMT0 > /tmp/attach.out 2> /tmp/attach.err &
-att=$!
-n=50
-while ! grep -q attached /tmp/attach.out && [ $n -gt 0 ]; do usleep 100000; n=$((n - 1)); done
-bus=$(sed -n 's/.*attached as \(hmbus[0-9]*\),.*/\1/p' /tmp/attach.out)
+start_attach /tmp/attach.out ttyHMT0
 check ctl/hmtty-attach "/dev/ttyHMT0: attached as $bus, 2400 Bd 8E1" "$(cat /tmp/attach.out)"
 echo "cjt188 00000000000076" > /sys/class/heatmeter_bus/$bus/new_meter
 echo 1 > $HMT/ttyHMT0/hangup
-wait $att
+reap $att
 check ctl/usb-unplug-attach-rc 5 $?
 check ctl/usb-unplug-attach-msg "heatmeterctl: /dev/ttyHMT0: the line hung up (adapter unplugged?); $bus is gone" \
-	"$(cat /tmp/attach.err)"
+	"$(cat /tmp/attach.out.err)"
 check ctl/usb-unplug-bus-gone gone "$([ -e /sys/class/heatmeter_bus/$bus ] || echo gone)"
 
 # HEATMETER_ATTACH: a port the admin tagged gets the attach unit, whose
@@ -292,17 +296,16 @@ if [ -n "$udevd" ] && [ -f $UNIT ]; then
 		"$(udevadm info -q property /sys/class/tty/ttyHMT1 | sed -n 's/^SYSTEMD_WANTS=//p')"
 	check ctl/tag-systemd yes "$(udevadm info -q property /sys/class/tty/ttyHMT1 | grep -q '^TAGS=.*:systemd:' && echo yes)"
 	cmd=$(sed -n 's/^ExecStart=//p' $UNIT | sed "s#%I#ttyHMT1#g; s#%i#ttyHMT1#g")
-	$cmd > /tmp/attach-unit.out 2>&1 &
-	att=$!
-	n=50
-	while ! grep -q attached /tmp/attach-unit.out && [ $n -gt 0 ]; do usleep 100000; n=$((n - 1)); done
-	bus=$(sed -n 's/.*attached as \(hmbus[0-9]*\),.*/\1/p' /tmp/attach-unit.out)
+	case "$cmd" in
+	"$CTL attach "*) start_attach /tmp/attach-unit.out ${cmd#"$CTL attach "} ;;
+	*) nok ctl/unit-execstart "not '$CTL attach ...': $cmd" ;;
+	esac
 	check ctl/unit-attach-from-udev "9600 mbus" \
 		"$(cat /sys/class/heatmeter_bus/$bus/baud /sys/class/heatmeter_bus/$bus/protocol 2>&1 | tr '\n' ' ' | sed 's/ $//')"
 	check ctl/unit-attach-scan-from-udev yes \
 		"$(grep -qE '^(running [0-9]/2|done: found 0, collisions 0)$' /sys/class/heatmeter_bus/$bus/scan_status && echo yes)"
 	kill -TERM $att
-	wait $att
+	reap $att
 	check ctl/unit-attach-stop-rc 0 $?
 	rm -f /etc/udev/rules.d/59-heatmeter-local.rules
 elif [ -n "$udevd" ]; then
