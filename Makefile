@@ -8,6 +8,8 @@
 #   make check-lib | check-build | check-style | check-docs | check-kunit | check-vm | check-dkms
 #   make torture       the race/torture script alone on the debug kernel, 10 min
 #   make dkms-install  dkms add, build and install for every kernel with headers
+#   make install       heatmeterctl, its man page, udev rules, systemd unit,
+#                      sysusers.d (DESTDIR, PREFIX); the module: make dkms-install
 #   make bench | fuzz | install-deps | clean
 
 ROOT := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
@@ -21,7 +23,7 @@ export HEATMETER_CACHE ?= $(HOME)/.cache/heatmeter
 
 .PHONY: all modules userspace check check-lib check-build check-style \
 	check-docs check-kunit check-vm check-dkms demo torture dkms-install bench fuzz install-deps clean \
-	modules_install
+	modules_install install
 
 all: modules userspace
 
@@ -33,6 +35,25 @@ modules_install:
 
 userspace:
 	$(MAKE) -C userspace
+
+# Everything but the module (DKMS installs that). Paths are Debian's.
+DESTDIR ?=
+PREFIX ?= /usr
+UDEVRULESDIR ?= $(PREFIX)/lib/udev/rules.d
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
+
+install:
+	$(MAKE) -C userspace/heatmeterctl install DESTDIR=$(DESTDIR) PREFIX=$(PREFIX)
+	install -D -m 0644 udev/60-heatmeter.rules $(DESTDIR)$(UDEVRULESDIR)/60-heatmeter.rules
+	install -D -m 0644 systemd/heatmeter-attach@.service \
+		$(DESTDIR)$(SYSTEMDUNITDIR)/heatmeter-attach@.service
+	install -D -m 0644 systemd/heatmeter.sysusers $(DESTDIR)$(SYSUSERSDIR)/heatmeter.conf
+	@if [ -z "$(DESTDIR)" ]; then \
+		command -v systemd-sysusers >/dev/null && systemd-sysusers $(SYSUSERSDIR)/heatmeter.conf; \
+		command -v udevadm >/dev/null && udevadm control --reload 2>/dev/null; \
+		command -v systemctl >/dev/null && systemctl daemon-reload 2>/dev/null; \
+	fi; true
 
 install-deps:
 	$(ROOT)/scripts/install-deps

@@ -1,19 +1,22 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * heatmeterctl decode [--profile NAME] [--mode auto|cjt188|mbus]
+ * heatmeterctl decode [--json] [--profile NAME] [--mode auto|cjt188|mbus]
  *                     [--subunit1] [FILE|-]
  * heatmeterctl decode --list-profiles
  *
  * Reads a hex dump (whitespace, newlines, FE preambles, '#' comments
- * allowed), finds the first frame with lib/'s framer and prints one JSON
- * object in the driver's units. A bad frame prints the reason on stderr
- * and exits 1.
+ * allowed), finds the first frame with lib/'s framer and prints what it
+ * says in human units, or with --json one JSON object whose keys carry
+ * the unit (energy_kwh, ...). A bad frame prints the reason on stderr and
+ * exits 1.
  */
 #include <ctype.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <json.h>
 
 #include "heatmeterctl.h"
 #include "cjt188.h"
@@ -69,60 +72,82 @@ static int read_hex(FILE *f, unsigned char *out, size_t *len)
 	return 0;
 }
 
-static void json_str(const char *key, const char *s, int *first)
+/* the decoded frame as one object: identity, then quantities in units */
+static struct json_object *to_json(const struct hm_identity *id,
+				   const struct hm_profile *prof,
+				   const struct hm_reading *rd)
 {
-	printf("%s\"%s\": \"", *first ? "" : ", ", key);
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '"' || c == '\\')
-			printf("\\%c", c);
-		else if (c < 0x20 || c > 0x7e)
-			printf("\\u%04x", c);
-		else
-			putchar(c);
-	}
-	putchar('"');
-	*first = 0;
-}
-
-static void json_num(const char *key, long long v, int *first)
-{
-	printf("%s\"%s\": %lld", *first ? "" : ", ", key, v);
-	*first = 0;
-}
-
-static void print_reading(const struct hm_reading *rd, int *first)
-{
+	struct json_object *o = json_object_new_object();
 	unsigned int q;
 	char buf[40];
 
-	for (q = 0; q < HM_Q_COUNT; q++) {
-		if (!(rd->valid & HM_QBIT(q)))
-			continue;
-		if (q == HM_Q_METER_TIME) {
-			const struct hm_datetime *t = &rd->meter_time;
-
-			if (t->has_time)
-				snprintf(buf, sizeof(buf),
-					 "%04u-%02u-%02uT%02u:%02u:%02u",
-					 t->year, t->month, t->day, t->hour,
-					 t->minute, t->second);
-			else
-				snprintf(buf, sizeof(buf), "%04u-%02u-%02u",
-					 t->year, t->month, t->day);
-			json_str("meter_time", buf, first);
-			continue;
+	if (id->protocol == HM_PROTO_CJT188) {
+		json_object_object_add(o, "protocol", json_object_new_string("cjt188"));
+		snprintf(buf, sizeof(buf), "0x%02x", id->meter_type);
+		json_object_object_add(o, "meter_type", json_object_new_string(buf));
+		json_object_object_add(o, "address", json_object_new_string(id->address));
+		if (prof)
+			json_object_object_add(o, "profile", json_object_new_string(prof->name));
+	} else {
+		json_object_object_add(o, "protocol", json_object_new_string("mbus"));
+		json_object_object_add(o, "address", json_object_new_string(id->address));
+	}
+	if (id->id[0])
+		json_object_object_add(o, "id", json_object_new_string(id->id));
+	if (id->manufacturer[0])
+		json_object_object_add(o, "manufacturer",
+				       json_object_new_string(id->manufacturer));
+	if (id->protocol == HM_PROTO_MBUS) {
+		if (id->medium != 0xff) {
+			json_object_object_add(o, "medium", json_object_new_string(
+				hm_medium_name(id->medium)));
+			json_object_object_add(o, "version", json_object_new_int(id->version));
 		}
-		json_num(hm_quantity_name(q), (long long)rd->values[q], first);
+		if (id->fabrication[0])
+			json_object_object_add(o, "fabrication",
+					       json_object_new_string(id->fabrication));
+	}
+	for (q = 0; q < HM_Q_METER_TIME; q++)
+		if (rd->valid & HM_QBIT(q))
+			hmctl_json_fixed(o, hmctl_quantities[q].json, rd->values[q],
+					 hmctl_quantities[q].shift);
+	if (rd->valid & HM_QBIT(HM_Q_METER_TIME)) {
+		const struct hm_datetime *t = &rd->meter_time;
+
+		if (t->has_time)
+			snprintf(buf, sizeof(buf), "%04u-%02u-%02uT%02u:%02u:%02u",
+				 t->year, t->month, t->day, t->hour, t->minute,
+				 t->second);
+		else
+			snprintf(buf, sizeof(buf), "%04u-%02u-%02u", t->year,
+				 t->month, t->day);
+		json_object_object_add(o, "meter_time", json_object_new_string(buf));
 	}
 	if (rd->flags & HM_RD_HAS_STATUS)
-		json_num("status", rd->status, first);
-	if (rd->flags & HM_RD_HIGHRES) {
-		printf(", \"high_resolution\": true");
-	}
+		json_object_object_add(o, "status", json_object_new_int64(rd->status));
+	if (rd->flags & HM_RD_HIGHRES)
+		json_object_object_add(o, "high_resolution", json_object_new_boolean(1));
 	if (rd->flags & HM_RD_MORE_RECORDS)
-		printf(", \"more_records\": true");
+		json_object_object_add(o, "more_records", json_object_new_boolean(1));
+	return o;
+}
+
+/* text: "key value [unit]" lines, the same fields as the JSON */
+static void print_text(struct json_object *o)
+{
+	unsigned int q;
+
+	json_object_object_foreach(o, key, val) {
+		const char *unit = "";
+
+		for (q = 0; q < HM_Q_METER_TIME; q++)
+			if (!strcmp(key, hmctl_quantities[q].json)) {
+				key = (char *)hmctl_quantities[q].attr;
+				unit = hmctl_quantities[q].unit;
+			}
+		printf("%-15s %s%s%s\n", key, json_object_get_string(val),
+		       *unit ? " " : "", unit);
+	}
 }
 
 static void list_profiles(void)
@@ -141,7 +166,7 @@ static void list_profiles(void)
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: heatmeterctl decode [--profile NAME] [--mode auto|cjt188|mbus]\n"
+		"usage: heatmeterctl decode [--json] [--profile NAME] [--mode auto|cjt188|mbus]\n"
 		"                           [--subunit1] [FILE|-]\n"
 		"       heatmeterctl decode --list-profiles\n");
 }
@@ -153,6 +178,7 @@ int hmctl_decode(int argc, char **argv)
 		{ "mode", required_argument, NULL, 'm' },
 		{ "subunit1", no_argument, NULL, 's' },
 		{ "list-profiles", no_argument, NULL, 'l' },
+		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -166,10 +192,11 @@ int hmctl_decode(int argc, char **argv)
 	struct hm_reading rd;
 	size_t len = 0, off = 0;
 	FILE *f = stdin;
-	int c, r, first = 1, found = 0;
+	struct json_object *o;
+	int c, r, json = 0, found = 0;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "p:m:slh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "p:m:sljh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'p':
 			prof = hm_profile_find(optarg);
@@ -193,6 +220,9 @@ int hmctl_decode(int argc, char **argv)
 			break;
 		case 's':
 			mflags |= HM_MBUS_DF_SUBUNIT1;
+			break;
+		case 'j':
+			json = 1;
 			break;
 		case 'l':
 			list_profiles();
@@ -254,8 +284,15 @@ int hmctl_decode(int argc, char **argv)
 		r = hm_mbus_decode(res.data, res.len, mflags, &id, &rd);
 		break;
 	default:
-		printf("{\"protocol\": \"mbus\", \"frame\": \"%s\"}\n",
-		       hm_frame_type_name(res.type));
+		o = json_object_new_object();
+		json_object_object_add(o, "protocol", json_object_new_string("mbus"));
+		json_object_object_add(o, "frame", json_object_new_string(
+			hm_frame_type_name(res.type)));
+		if (json)
+			hmctl_json_print(o);
+		else
+			print_text(o);
+		json_object_put(o);
 		return 0;
 	}
 	if (r) {
@@ -263,33 +300,11 @@ int hmctl_decode(int argc, char **argv)
 			hm_frame_type_name(res.type), hm_strerror(r));
 		return 1;
 	}
-	printf("{");
-	if (id.protocol == HM_PROTO_CJT188) {
-		char mt[8];
-
-		json_str("protocol", "cjt188", &first);
-		snprintf(mt, sizeof(mt), "0x%02x", id.meter_type);
-		json_str("meter_type", mt, &first);
-		json_str("address", id.address, &first);
-		if (prof)
-			json_str("profile", prof->name, &first);
-	} else {
-		json_str("protocol", "mbus", &first);
-		json_str("address", id.address, &first);
-	}
-	if (id.id[0])
-		json_str("id", id.id, &first);
-	if (id.manufacturer[0])
-		json_str("manufacturer", id.manufacturer, &first);
-	if (id.protocol == HM_PROTO_MBUS) {
-		if (id.medium != 0xff) {
-			json_str("medium", hm_medium_name(id.medium), &first);
-			json_num("version", id.version, &first);
-		}
-		if (id.fabrication[0])
-			json_str("fabrication", id.fabrication, &first);
-	}
-	print_reading(&rd, &first);
-	printf("}\n");
+	o = to_json(&id, prof, &rd);
+	if (json)
+		hmctl_json_print(o);
+	else
+		print_text(o);
+	json_object_put(o);
 	return 0;
 }

@@ -10,7 +10,9 @@
  *   verify raw DEV C HEX [CI]            (needs CAP_SYS_ADMIN)
  *
  * Output: one key=value line per meter (per snapshot pair, per SYNC), and
- * a summary line for sync.
+ * a summary line for sync; with "verify --json ..." one JSON object per
+ * line instead (quantities in units named by their keys, timestamps in
+ * ns of CLOCK_MONOTONIC as *_ns).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -22,11 +24,43 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <json.h>
 #include <linux/heatmeter.h>
 
 #include "heatmeterctl.h"
 
 #define VMAX 64
+
+static int json;
+
+/* reading -> JSON: the common fields plus the transaction's instants */
+static struct json_object *jreading(const struct heatmeter_reading *r)
+{
+	struct json_object *o = json_object_new_object();
+
+	hmctl_json_reading(o, r);
+	json_object_object_add(o, "flags", json_object_new_int64(r->flags));
+	json_object_object_add(o, "queued_ns", json_object_new_int64(r->ts.queued));
+	json_object_object_add(o, "tx_start_ns", json_object_new_int64(r->ts.tx_start));
+	json_object_object_add(o, "tx_done_ns", json_object_new_int64(r->ts.tx_done));
+	json_object_object_add(o, "rx_first_ns", json_object_new_int64(r->ts.rx_first));
+	json_object_object_add(o, "rx_last_ns", json_object_new_int64(r->ts.rx_last));
+	return o;
+}
+
+static struct json_object *jdev(const char *dev)
+{
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "device", json_object_new_string(dev));
+	return o;
+}
+
+static void jput(struct json_object *o)
+{
+	hmctl_json_print(o);
+	json_object_put(o);
+}
 
 static const char *const qnames[] = {
 	"energy", "cooling_energy", "volume", "power", "flow",
@@ -52,6 +86,16 @@ static int vopen(const char *dev, int flags)
 
 static void vfail(const char *dev, const char *what)
 {
+	if (json) {
+		int err = errno;
+		struct json_object *o = jdev(dev);
+
+		json_object_object_add(o, "operation", json_object_new_string(what));
+		json_object_object_add(o, "error", json_object_new_string(hmctl_errno_name(err)));
+		json_object_object_add(o, "error_message", json_object_new_string(strerror(err)));
+		jput(o);
+		return;
+	}
 	printf("dev=%s %s=error errno=%d msg=\"%s\"\n", dev, what, errno,
 	       strerror(errno));
 }
@@ -82,6 +126,21 @@ static int v_info(int n, char **devs)
 			if (fd >= 0)
 				vfail(devs[i], "info");
 			rc = 1;
+		} else if (json) {
+			struct json_object *o = jdev(devs[i]);
+
+			json_object_object_add(o, "protocol", json_object_new_string(
+				in.protocol == HEATMETER_PROTO_MBUS ? "mbus" : "cjt188"));
+			json_object_object_add(o, "address", json_object_new_string(in.address));
+			json_object_object_add(o, "id", json_object_new_string(in.id));
+			json_object_object_add(o, "manufacturer", json_object_new_string(in.manufacturer));
+			json_object_object_add(o, "profile", json_object_new_string(in.profile));
+			json_object_object_add(o, "bus", json_object_new_string(in.bus));
+			json_object_object_add(o, "caps", json_object_new_int64(in.caps));
+			json_object_object_add(o, "test_mode", json_object_new_boolean(in.test_mode));
+			json_object_object_add(o, "test_mode_expires_ns",
+					       json_object_new_int64(in.test_mode_expires));
+			jput(o);
 		} else {
 			printf("dev=%s protocol=%s address=%s id=%s manufacturer=%s profile=%s bus=%s caps=0x%x test_mode=%u test_mode_expires=%lld\n",
 			       devs[i], in.protocol == HEATMETER_PROTO_MBUS ? "mbus" : "cjt188",
@@ -107,9 +166,16 @@ static int v_read(int n, char **devs)
 				vfail(devs[i], "read");
 			rc = 1;
 		} else {
-			printf("dev=%s", devs[i]);
-			print_reading("", &r);
-			printf("\n");
+			if (json) {
+				struct json_object *o = jdev(devs[i]);
+
+				json_object_object_add(o, "reading", jreading(&r));
+				jput(o);
+			} else {
+				printf("dev=%s", devs[i]);
+				print_reading("", &r);
+				printf("\n");
+			}
 			rc |= r.error != 0;
 		}
 		if (fd >= 0)
@@ -130,6 +196,12 @@ static int v_test_mode(int n, char **devs, int on)
 			if (fd >= 0)
 				vfail(devs[i], "test_mode");
 			rc = 1;
+		} else if (json) {
+			struct json_object *o = jdev(devs[i]);
+
+			json_object_object_add(o, "test_mode", json_object_new_boolean(on));
+			json_object_object_add(o, "expires_ns", json_object_new_int64(tm.expires));
+			jput(o);
 		} else {
 			printf("dev=%s test_mode=%d expires=%lld\n", devs[i], on,
 			       (long long)tm.expires);
@@ -205,7 +277,19 @@ static int v_start_stop(int argc, char **argv)
 	}
 	if (v_snap_all(n, fds, argv, HEATMETER_IOC_STOP, s))
 		return 1;
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < n && json; i++) {
+		struct json_object *o = jdev(argv[i]);
+
+		json_object_object_add(o, "start", jreading(&s[i].start));
+		json_object_object_add(o, "stop", jreading(&s[i].stop));
+		if (s[i].valid & 1)
+			hmctl_json_fixed(o, "d_energy_kwh", s[i].d_energy, 6);
+		if (s[i].valid & 2)
+			hmctl_json_fixed(o, "d_volume_m3", s[i].d_volume, 6);
+		json_object_object_add(o, "d_time_ns", json_object_new_int64(s[i].d_time));
+		jput(o);
+	}
+	for (i = 0; i < n && !json; i++) {
 		printf("dev=%s", argv[i]);
 		print_reading("start_", &s[i].start);
 		print_reading("stop_", &s[i].stop);
@@ -266,17 +350,34 @@ static int v_sync(int argc, char **argv)
 			rc = 1;
 			continue;
 		}
-		printf("dev=%s at=%lld late_ns=%lld", argv[i], (long long)at,
-		       (long long)s[i].late);
-		print_reading("", &s[i].reading);
-		printf("\n");
+		if (json) {
+			struct json_object *o = jdev(argv[i]);
+
+			json_object_object_add(o, "at_ns", json_object_new_int64(at));
+			json_object_object_add(o, "late_ns", json_object_new_int64(s[i].late));
+			if (!trigger)
+				json_object_object_add(o, "reading", jreading(&s[i].reading));
+			jput(o);
+		} else {
+			printf("dev=%s at=%lld late_ns=%lld", argv[i], (long long)at,
+			       (long long)s[i].late);
+			print_reading("", &s[i].reading);
+			printf("\n");
+		}
 		if (s[i].reading.ts.tx_start < lo)
 			lo = s[i].reading.ts.tx_start;
 		if (s[i].reading.ts.tx_start > hi)
 			hi = s[i].reading.ts.tx_start;
 	}
-	if (!rc)
+	if (!rc && json) {
+		struct json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "meters", json_object_new_int(n));
+		json_object_object_add(o, "skew_ns", json_object_new_int64(hi - lo));
+		jput(o);
+	} else if (!rc) {
 		printf("meters=%d skew_ns=%lld\n", n, (long long)(hi - lo));
+	}
 	return rc;
 }
 
@@ -304,6 +405,19 @@ static int v_raw(int argc, char **argv)
 		vfail(argv[0], "raw");
 		return 1;
 	}
+	if (json) {
+		struct json_object *o = jdev(argv[0]);
+		char hexbuf[2 * sizeof(raw.reply) + 1];
+
+		for (i = 0; i < raw.reply_len; i++)
+			snprintf(hexbuf + 2 * i, 3, "%02X", raw.reply[i]);
+		hexbuf[2 * raw.reply_len] = 0;
+		json_object_object_add(o, "reply_control", json_object_new_int(raw.reply_control));
+		json_object_object_add(o, "reply_ci", json_object_new_int(raw.reply_ci));
+		json_object_object_add(o, "reply", json_object_new_string(hexbuf));
+		jput(o);
+		return 0;
+	}
 	printf("dev=%s reply_control=%02X reply_ci=%02X reply=", argv[0],
 	       raw.reply_control, raw.reply_ci);
 	for (i = 0; i < raw.reply_len; i++)
@@ -314,7 +428,7 @@ static int v_raw(int argc, char **argv)
 
 static void v_usage(FILE *f)
 {
-	fprintf(f, "usage: heatmeterctl verify info DEV...\n"
+	fprintf(f, "usage: heatmeterctl verify [--json] info DEV...\n"
 		   "       heatmeterctl verify read DEV...\n"
 		   "       heatmeterctl verify test-mode on|off DEV...\n"
 		   "       heatmeterctl verify start-stop [--wait SEC | --interactive] DEV...\n"
@@ -324,6 +438,12 @@ static void v_usage(FILE *f)
 
 int hmctl_verify(int argc, char **argv)
 {
+	if (argc > 1 && !strcmp(argv[1], "--json")) {
+		json = 1;
+		argv[1] = argv[0];
+		argc--;
+		argv++;
+	}
 	if (argc < 3) {
 		v_usage(argc > 1 && !strcmp(argv[1], "--help") ? stdout : stderr);
 		return argc > 1 && !strcmp(argv[1], "--help") ? 0 : 2;
