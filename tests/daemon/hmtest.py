@@ -125,3 +125,12 @@ class Daemon:
 
 def workdir():
     return tempfile.mkdtemp(prefix='hmd-test-')
+
+
+def wait_log(d, text, timeout=5.0):
+    t = time.time() + timeout
+    while time.time() < t:
+        if text in d.logtext():
+            return True
+        time.sleep(0.05)
+    return False
