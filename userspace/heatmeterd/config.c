@@ -63,7 +63,7 @@ static const struct key keys[] = {
 	{ "platform", "enable", K_BOOL, O(pf_enable), 0, 1, NULL, 0 },
 	{ "platform", "mode", K_ENUM, O(pf_server), 0, 0, modes, 0 },
 	{ "platform", "host", K_STR, O(pf_host), 0, 0, NULL, 0 },
-	{ "platform", "port", K_INT, O(pf_port), 1, 65535, NULL, 0 },
+	{ "platform", "port", K_INT, O(pf_port), 0, 65535, NULL, 0 },
 	{ "platform", "protocol_id", K_INT, O(protocol_id), 0, 65535, NULL, 0 },
 	{ "platform", "crc_scope", K_ENUM, O(crc_scope), 0, 0, scopes, -1 },
 	{ "platform", "crc_order", K_ENUM, O(crc_msb), 0, 0, orders, 0 },
@@ -182,13 +182,13 @@ static int handler(void *user, const char *sec, const char *name,
 		if (which == 0) {
 			if (strlen(val) >= sizeof(c->system_meter[0]) || !*val)
 				return set_err(p, sec, name, "meter address too long or empty");
-			strcpy(c->system_meter[n], val);
+			strncpy(c->system_meter[n], val, sizeof(c->system_meter[n]));
 			if (n > c->systems)
 				c->systems = n;
 		} else {
 			if (!is_hex16(val))
 				return set_err(p, sec, name, "16 hex digits expected");
-			strcpy(which == 1 ? c->vendor_code[n] : c->product_code[n], val);
+			strncpy(which == 1 ? c->vendor_code[n] : c->product_code[n], val, 17);
 		}
 		return 1;
 	}
@@ -243,7 +243,7 @@ static int handler(void *user, const char *sec, const char *name,
 				if (!ok)
 					return set_err(p, sec, name, "unknown value");
 			}
-			strcpy(f, val);
+			strncpy(f, val, k->size);	/* zero-filled: values compare whole */
 			return 1;
 		}
 	}
@@ -311,7 +311,7 @@ static int cred_handler(void *user, const char *sec, const char *name,
 		for (const char *q = val; *q; q++)
 			if ((unsigned char)*q < 0x20 || (unsigned char)*q > 0x7e)
 				return set_err(p, sec, name, "printable ASCII only");
-		strcpy(!strcmp(name, "id") ? p->c->login_id : p->c->password, val);
+		strncpy(!strcmp(name, "id") ? p->c->login_id : p->c->password, val, 13);
 		return 1;
 	}
 	return set_err(p, sec, name, "unknown key");

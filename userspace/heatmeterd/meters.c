@@ -6,10 +6,11 @@
  * rest. A reading updates the meter's state and its heating system's
  * registers at once (between two Modbus requests: no torn floats).
  *
- * Test mode ([meters] source = a directory): FIFOs named heatmeterN stand
- * in for the device nodes (opened O_RDWR so they never report EOF), an
- * optional heatmeterN.info holds "protocol address [id]"; the directory is
- * rescanned every second. Everything after the open is the same code.
+ * [meters] source = a directory: its heatmeterN entries are used without
+ * udev, rescanned every second: character devices (e.g. source = /dev on
+ * a system without udevd) or, for tests, FIFOs standing in for them
+ * (opened O_RDWR so they never report EOF; an optional heatmeterN.info
+ * holds "protocol address [id]"). Everything after the open is the same.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -87,11 +88,13 @@ static void meter_open(struct hmd *h, const char *name, const char *path,
 {
 	struct meter *m = find(h, name);
 	struct heatmeter_info inf = { .size = sizeof(inf) };
-	int fd;
+	struct stat sb;
+	int fd, fifo;
 
 	if (m && m->fd >= 0)
 		return;
-	fd = open(path, (dir_mode(h) ? O_RDWR : O_RDONLY) | O_NONBLOCK | O_CLOEXEC);
+	fifo = !stat(path, &sb) && S_ISFIFO(sb.st_mode);
+	fd = open(path, (fifo ? O_RDWR : O_RDONLY) | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0) {
 		warn("%s: open %s: %s", name, path, strerror(errno));
 		return;
@@ -115,7 +118,7 @@ static void meter_open(struct hmd *h, const char *name, const char *path,
 	m->fd = fd;
 	m->fill = 0;
 	m->st.present = 1;
-	if (dir_mode(h)) {
+	if (fifo) {
 		read_info_file(m);
 	} else if (ioctl(fd, HEATMETER_IOC_GET_INFO, &inf) == 0) {
 		m->st.proto = inf.protocol;
@@ -158,7 +161,7 @@ static void scan_dir(struct hmd *h)
 	for (int i = 0; i < h->nmeters; i++) {
 		struct meter *m = h->meters[i];
 
-		if (m->fd >= 0 && (stat(m->path, &st) || !S_ISFIFO(st.st_mode)))
+		if (m->fd >= 0 && (stat(m->path, &st) || !(S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode))))
 			meter_gone(h, m, "removed");
 	}
 	if (!d)
@@ -169,7 +172,7 @@ static void scan_dir(struct hmd *h)
 		if (strncmp(n, "heatmeter", 9) || !n[9] || strspn(n + 9, "0123456789") != strlen(n + 9))
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", h->cfg.source, n);
-		if (!stat(path, &st) && S_ISFIFO(st.st_mode))
+		if (!stat(path, &st) && (S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode)))
 			meter_open(h, n, path, NULL);
 	}
 	closedir(d);
