@@ -309,6 +309,18 @@ void meters_event(struct hmd *h, struct meter *m, short revents)
 			}
 		}
 	}
+	if (n && !*m->st.id && m->st.proto == HEATMETER_PROTO_MBUS) {
+		/* the identity may be learned at the first read (the kernel
+		 * then sends a "change" uevent, which source = /dev cannot see) */
+		struct heatmeter_info inf = { .size = sizeof(inf) };
+
+		if (ioctl(m->fd, HEATMETER_IOC_GET_INFO, &inf) == 0 && inf.id[0]) {
+			snprintf(m->st.id, sizeof(m->st.id), "%.23s", inf.id);
+			m->system = assign_system(h, m);
+			info("%s: id %s learned -> system %d", m->name, m->st.id, m->system);
+			image_refresh(h, now);
+		}
+	}
 	if (n) {
 		if (m->system)
 			image_fill(h->regs, m->system, &m->st, &h->io, now);
