@@ -173,6 +173,61 @@ float_word_order = %s
         shutil.rmtree(wd, ignore_errors=True)
 
 
-for o in ('abcd', 'cdab'):
+def run_rtu():
+    """RTU on a pty pair (socat), read with mbpoll -m rtu."""
+    if not shutil.which('socat'):
+        result('modbus/rtu', False, 'socat missing (make install-deps)')
+        return
+    wd = workdir()
+    md = os.path.join(wd, 'dev')
+    os.mkdir(md)
+    m = Meters(md)
+    m.add(0)
+    a, b = os.path.join(wd, 'ptyA'), os.path.join(wd, 'ptyB')
+    so = subprocess.Popen(['socat', 'pty,raw,echo=0,link=' + a, 'pty,raw,echo=0,link=' + b],
+                          stderr=subprocess.DEVNULL)
+    t = time.time() + 5
+    while not (os.path.exists(a) and os.path.exists(b)) and time.time() < t:
+        time.sleep(0.05)
+    port = free_port()
+    d = Daemon(binary, """
+[meters]
+source = %s
+[modbus]
+listen = 127.0.0.1
+port = %d
+rtu_device = %s
+rtu_baud = 9600
+rtu_parity = E
+rtu_slave = 7
+""" % (md, port, a), wd)
+    d.start()
+    try:
+        wait_port(port)
+        m.send(0, reading(1, supply_temp=61250, energy=987654321))
+        time.sleep(0.3)
+        p = subprocess.run(['mbpoll', '-m', 'rtu', '-b', '9600', '-P', 'even', '-a', '7', '-t', '4:float',
+                            '-B', '-r', '101', '-c', '4', '-1', b], capture_output=True, text=True, timeout=20)
+        got = [float(l.split(None, 1)[1]) for l in p.stdout.splitlines()
+               if l.startswith('[') and len(l.split(None, 1)) == 2]
+        result('modbus/rtu/mbpoll-floats', len(got) == 4 and got[0] == 61.25 and
+               abs(got[3] - 987654321 * 3.6e-9) < 1e-5, '%r %s' % (got, p.stderr[-200:]))
+        p = subprocess.run(['mbpoll', '-m', 'rtu', '-b', '9600', '-P', 'even', '-a', '8', '-t', '4',
+                            '-r', '101', '-c', '1', '-1', '-o', '0.5', b], capture_output=True, text=True,
+                           timeout=20)
+        result('modbus/rtu/other-slave-ignored', p.returncode != 0 and 'timed out' in (p.stdout + p.stderr).lower(),
+               (p.stdout + p.stderr)[-200:])
+        result('modbus/rtu/clean-exit', d.stop() == 0, 'exit status')
+    finally:
+        d.stop(9)
+        so.terminate()
+        so.wait()
+        if hmtest.failed:
+            sys.stdout.write(''.join('# ' + l + '\n' for l in d.logtext().splitlines()[-30:]))
+        shutil.rmtree(wd, ignore_errors=True)
+
+
+for o in ('abcd', 'cdab', 'dcba'):
     run(o)
+run_rtu()
 sys.exit(hmtest.failed)
