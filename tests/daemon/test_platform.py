@@ -238,5 +238,46 @@ def main():
         shutil.rmtree(wd, ignore_errors=True)
 
 
+def timestamped():
+    """backlog_mode = timestamped: what was spooled before the login comes
+    as A=0x8006 with its time; the platform's B = 0 is accepted."""
+    wd = workdir()
+    md = os.path.join(wd, 'dev')
+    os.mkdir(md)
+    m = Meters(md)
+    m.add(0)
+    feed = Feed(m)
+    port = free_port()
+    pf = sim.Platform(listen=port, tables=TABLES)
+    pf.b = 0
+    pf.start()
+    d = Daemon(binary, conf(wd, md, port, extra='backlog_mode = timestamped'), wd, CRED)
+    d.start()
+    try:
+        pf.wait(kind='config-ack', timeout=10)
+        pf.stop()
+        feed.some(4)
+        time.sleep(0.5)
+        pf2 = sim.Platform(listen=port, tables=TABLES)
+        pf2.b = 0
+        pf2.start()
+        miss = wait_all(pf2, feed, 15)
+        ts = pf2.find(kind='backlog-ts')
+        now8 = time.strftime('%Y-%m-%d %H:%M', time.gmtime(time.time() + 8 * 3600))
+        result('platform/backlog-timestamped', not miss and len(ts) >= 4 and
+               all(t['time'][:16] <= now8 for t in ts) and ts[-1]['time'][:13] == now8[:13],
+               'missing %s, %s' % (sorted(miss), [t.get('time') for t in ts][:4]))
+        pf = pf2
+        result('platform/other-protocol-id-accepted', d.stop() == 0 and 'protocol id 0x0000' in d.logtext(),
+               'B=0 not seen or bad exit')
+    finally:
+        d.stop(9)
+        pf.stop()
+        if hmtest.failed:
+            sys.stdout.write(''.join('# ' + l + '\n' for l in d.logtext().splitlines()[-40:]))
+        shutil.rmtree(wd, ignore_errors=True)
+
+
 main()
+timestamped()
 sys.exit(hmtest.failed)
