@@ -268,8 +268,12 @@ def timestamped():
                all(t['time'][:16] <= now8 for t in ts) and ts[-1]['time'][:13] == now8[:13],
                'missing %s, %s' % (sorted(miss), [t.get('time') for t in ts][:4]))
         pf = pf2
-        result('platform/other-protocol-id-accepted', d.stop() == 0 and 'protocol id 0x0000' in d.logtext(),
-               'B=0 not seen or bad exit')
+        pf.call([106])
+        rep = pf.find(kind='call-reply')[-1] if pf.wait(kind='call-reply', timeout=5) else {}
+        hb = [e for e in pf.find(kind='heartbeat') if e['t'] > pf2.events[0]['t']]
+        result('platform/other-protocol-id-accepted', rep.get('b') == 0 and hb and hb[-1]['b'] == 1 and
+               d.stop() == 0 and 'protocol id 0x0000' in d.logtext(),
+               'reply B %s, own frames B %s' % (rep.get('b'), hb[-1]['b'] if hb else None))
     finally:
         d.stop(9)
         pf.stop()

@@ -658,20 +658,29 @@ static void on_login_reply(struct hmd *h, struct plink *p, const uint8_t *d, siz
 	p->tokens = 0;
 	p->tokens_at = now_mono();
 	info("platform: logged in; %zu spooled records to send", h->spool_ok ? spool_pending(&h->spool) : 0);
-	if (h->cfg.clock_sync_s) {
-		send_clock(p, now_mono());
-		p->next_clock = now_mono() + (int64_t)h->cfg.clock_sync_s * SEC;
-	}
+	p->next_clock = now_mono();	/* pl_tick asks for the clock at once */
 	sd_notifyf(0, "STATUS=platform online, %zu records pending",
 		   h->spool_ok ? spool_pending(&h->spool) : 0);
 }
 
+static void handle_frame(struct hmd *h, struct plink *p, const struct dlt_frame *f);
+
+/* Replies carry the B the platform used (facts #2); our own frames ours. */
 static void on_frame(struct hmd *h, struct plink *p, const struct dlt_frame *f)
+{
+	uint16_t ours = p->b;
+
+	p->b = f->b;
+	handle_frame(h, p, f);
+	p->b = ours;
+}
+
+static void handle_frame(struct hmd *h, struct plink *p, const struct dlt_frame *f)
 {
 	p->rx_frames++;
 	dbg("platform: rx A=0x%04x B=0x%04x L=%u", f->a, f->b, f->l);
-	if (f->b != p->b)
-		dbg("platform: protocol id 0x%04x (ours 0x%04x)", f->b, p->b);
+	if (f->b != h->cfg.protocol_id)
+		dbg("platform: protocol id 0x%04x (ours 0x%04x)", f->b, h->cfg.protocol_id);
 	if (p->state == PL_LOGIN) {
 		if (f->a == DLT_A_LOGIN)
 			on_login_reply(h, p, f->d, f->l);
