@@ -262,6 +262,8 @@ static int parse_cfg(struct hmd *h, const uint8_t *d, size_t n, struct pcfg *c, 
 	return pcfg_parse(&po, d, n, c, e, el);
 }
 
+static size_t table_body(struct hmd *h, const struct pcfg_table *t, uint8_t *out);
+
 static void adopt_cfg(struct hmd *h, struct plink *p, const struct pcfg *c)
 {
 	int64_t now = now_mono();
@@ -270,11 +272,12 @@ static void adopt_cfg(struct hmd *h, struct plink *p, const struct pcfg *c)
 	p->have_cfg = 1;
 	for (int i = 0; i < c->ntables; i++) {
 		p->next_period[i] = now + c->t[i].period * SEC;
-		p->last_len[i] = 0;
+		/* the change baseline: the image as it is now (at start: no
+		 * readings yet), so the first reading is a change */
+		p->last_len[i] = table_body(h, &c->t[i], p->last_body[i]);
 		p->last_change[i] = 0;
 	}
 	p->changed = 1;
-	(void)h;
 }
 
 static void load_saved_cfg(struct hmd *h, struct plink *p)
@@ -400,8 +403,7 @@ static void produce(struct hmd *h, struct plink *p, int64_t now)
 			if (!l)
 				l = table_body(h, t, body);
 			if (l != p->last_len[i] || memcmp(body, p->last_body[i], l)) {
-				if (p->last_len[i] &&
-				    spool_append(&h->spool, DLT_A_CHANGE, body, l, stamp(p)))
+				if (spool_append(&h->spool, DLT_A_CHANGE, body, l, stamp(p)))
 					p->uploads++;
 				memcpy(p->last_body[i], body, l);
 				p->last_len[i] = l;
