@@ -105,6 +105,7 @@ void pl_poll_add(struct hmd *h);
 void pl_event(struct hmd *h, int kind, int fd, short revents);
 void pl_tick(struct hmd *h, int64_t now);
 void pl_readings_changed(struct hmd *h);
+void pl_produce(struct hmd *h, int64_t now);
 void pl_close(struct hmd *h);
 int64_t pl_next_deadline(struct hmd *h);
 

@@ -306,6 +306,12 @@ void meters_event(struct hmd *h, struct meter *m, short revents)
 				consume(m, (const struct heatmeter_reading *)m->buf, now);
 				m->fill = 0;
 				n++;
+				/* each reading its own on-change check: a batch
+				 * is not coalesced into its last value */
+				if (m->system)
+					image_fill(h->regs, m->system, &m->st, &h->io, now);
+				pl_readings_changed(h);
+				pl_produce(h, now);
 			}
 		}
 	}

@@ -879,6 +879,12 @@ void pl_event(struct hmd *h, int kind, int fd, short revents)
 		flush_tx(p);
 }
 
+void pl_produce(struct hmd *h, int64_t now)
+{
+	if (h->cfg.pf_enable && h->pl)
+		produce(h, h->pl, now);
+}
+
 void pl_readings_changed(struct hmd *h)
 {
 	if (h->pl)
