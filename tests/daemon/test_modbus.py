@@ -149,6 +149,39 @@ float_word_order = %s
             result('modbus/abcd/4-clients-no-torn-float', not torn, str(torn[:3]))
             print('# modbus: 4 clients x 300 reads of 8 registers while a meter changes: %.0f reads/s'
                   % (1200 / dt))
+            # a client that trickles its request byte by byte holds nobody up
+            import socket as so
+            slow = so.create_connection(('127.0.0.1', port))
+            req = bytes([0, 1, 0, 0, 0, 6, 1, 3, 0, 100, 0, 2])
+            trickle = threading.Event()
+
+            def trickler():
+                for k in range(len(req) - 1):
+                    if trickle.is_set():
+                        return
+                    try:
+                        slow.send(req[k:k + 1])
+                    except OSError:
+                        return
+                    time.sleep(0.15)
+            tt = threading.Thread(target=trickler)
+            tt.start()
+            time.sleep(0.2)
+            t0 = time.time()
+            for _ in range(50):
+                rr = c.read_holding_registers(100, 2, slave=1)
+            dt = time.time() - t0
+            result('modbus/abcd/slow-client-holds-nobody', not rr.isError() and dt < 1.0,
+                   '50 reads took %.2f s' % dt)
+            slow.settimeout(3)
+            try:
+                gone = slow.recv(10) == b''
+            except OSError:
+                gone = True
+            trickle.set()
+            tt.join()
+            slow.close()
+            result('modbus/abcd/incomplete-request-dropped', gone, 'still connected')
             # staleness: no reading for stale_after (2 s) -> fault b0, values kept
             time.sleep(3.2)
             r = c.read_holding_registers(100, 26, slave=1)

@@ -98,6 +98,7 @@ int mb_init(struct hmd *h);
 void mb_poll_add(struct hmd *h);
 void mb_event(struct hmd *h, int kind, int fd, short revents);
 void mb_close(struct hmd *h);
+int64_t mb_next_deadline(struct hmd *h);
 
 /* platform.c */
 int pl_init(struct hmd *h);

@@ -197,6 +197,9 @@ int main(int argc, char **argv)
 		pd = pl_next_deadline(h);
 		if (pd && pd < dl)
 			dl = pd;
+		pd = mb_next_deadline(h);
+		if (pd && pd < dl)
+			dl = pd;
 		if (next_wd && next_wd < dl)
 			dl = next_wd;
 		timeout = dl <= now ? 0 : (int)((dl - now + MS - 1) / MS);

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/socket.h>
 #include "hmd.h"
 
 int mb_init(struct hmd *h)
@@ -64,21 +65,49 @@ int mb_init(struct hmd *h)
 	return 0;
 }
 
+/*
+ * libmodbus reads a request with blocking waits between bytes, so a
+ * client that trickles a request byte by byte would hold the loop (and
+ * the meters) for as long as it likes. A TCP request is therefore only
+ * handed to modbus_receive() once it is complete in the socket (MSG_PEEK
+ * of the MBAP header's length); a partial one is looked at again 20 ms
+ * later, and a client whose request stays incomplete for 1 s is dropped.
+ */
+#define PARTIAL_RECHECK	(20 * MS)
+#define PARTIAL_MAX	SEC
+
+static int64_t partial_since[64], hold_until[64];
+
 void mb_poll_add(struct hmd *h)
 {
+	int64_t now = now_mono();
+
 	if (h->mb_listen >= 0)
 		poll_add(h, h->mb_listen, POLLIN, S_MB_LISTEN, NULL);
 	for (int i = 0; i < h->cfg.mb_max_clients; i++)
-		poll_add(h, h->mb_clients[i], POLLIN, S_MB_CLIENT, NULL);
+		if (h->mb_clients[i] >= 0 && hold_until[i] <= now)
+			poll_add(h, h->mb_clients[i], POLLIN, S_MB_CLIENT, NULL);
 	if (h->rtu)
 		poll_add(h, modbus_get_socket(h->rtu), POLLIN, S_MB_RTU, NULL);
+}
+
+int64_t mb_next_deadline(struct hmd *h)
+{
+	int64_t d = 0, now = now_mono();
+
+	for (int i = 0; i < h->cfg.mb_max_clients; i++)
+		if (h->mb_clients[i] >= 0 && hold_until[i] > now && (!d || hold_until[i] < d))
+			d = hold_until[i];
+	return d;
 }
 
 static void drop_client(struct hmd *h, int fd)
 {
 	for (int i = 0; i < 64; i++)
-		if (h->mb_clients[i] == fd)
+		if (h->mb_clients[i] == fd) {
 			h->mb_clients[i] = -1;
+			partial_since[i] = hold_until[i] = 0;
+		}
 	close(fd);
 	dbg("modbus: client fd %d closed", fd);
 }
@@ -128,6 +157,7 @@ void mb_event(struct hmd *h, int kind, int fd, short revents)
 		for (int i = 0; i < h->cfg.mb_max_clients; i++)
 			if (h->mb_clients[i] < 0) {
 				h->mb_clients[i] = c;
+				partial_since[i] = hold_until[i] = 0;
 				dbg("modbus: client fd %d", c);
 				return;
 			}
@@ -141,6 +171,42 @@ void mb_event(struct hmd *h, int kind, int fd, short revents)
 	}
 	if (revents & (POLLERR | POLLNVAL)) {
 		drop_client(h, fd);
+		return;
+	}
+	for (int i = 0; i < 64; i++) {
+		uint8_t b[MODBUS_TCP_MAX_ADU_LENGTH];
+		int64_t now;
+		ssize_t r;
+		size_t len;
+
+		if (h->mb_clients[i] != fd)
+			continue;
+		r = recv(fd, b, sizeof(b), MSG_PEEK | MSG_DONTWAIT);
+		if (r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR)) {
+			drop_client(h, fd);
+			return;
+		}
+		if (r < 0)
+			return;
+		len = r >= 6 ? (size_t)(b[4] << 8 | b[5]) : 0;
+		if (r >= 6 && (len < 2 || len > MODBUS_TCP_MAX_ADU_LENGTH - 6)) {
+			dbg("modbus: client fd %d: not a Modbus TCP request", fd);
+			drop_client(h, fd);
+			return;
+		}
+		if (r >= 6 && (size_t)r >= 6 + len) {
+			partial_since[i] = hold_until[i] = 0;
+			break;
+		}
+		now = now_mono();
+		if (!partial_since[i])
+			partial_since[i] = now;
+		if (now - partial_since[i] > PARTIAL_MAX) {
+			warn("modbus: client fd %d: request incomplete for 1 s, dropped", fd);
+			drop_client(h, fd);
+			return;
+		}
+		hold_until[i] = now + PARTIAL_RECHECK;
 		return;
 	}
 	modbus_set_socket(mb, fd);
