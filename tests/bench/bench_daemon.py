@@ -82,6 +82,13 @@ try:
         print('  reading -> on-change packet at the platform (spooled, fdatasync, sent): '
               'median %.1f ms, max %.1f ms (%d samples)' % (statistics.median(lat) * 1e3,
                                                            max(lat) * 1e3, len(lat)))
+    def cpu():
+        f = open('/proc/%d/stat' % d.p.pid).read().split(')')[1].split()
+        return (int(f[11]) + int(f[12])) / os.sysconf('SC_CLK_TCK')
+    c0 = cpu()
+    time.sleep(5)
+    print('  daemon idle (20 meters silent, platform online): %.0f ms CPU per minute'
+          % ((cpu() - c0) * 12 * 1000))
     with open('/proc/%d/status' % d.p.pid) as f:
         rss = [l for l in f if l.startswith('VmRSS')][0].split()[1]
     print('  daemon with 20 meters, 20 systems, platform link: VmRSS %s kB' % rss)
