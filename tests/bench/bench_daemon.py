@@ -87,8 +87,10 @@ try:
         return (int(f[11]) + int(f[12])) / os.sysconf('SC_CLK_TCK')
     c0 = cpu()
     time.sleep(5)
-    print('  daemon idle (20 meters silent, platform online): %.0f ms CPU per minute'
-          % ((cpu() - c0) * 12 * 1000))
+    used = (cpu() - c0) * 12 * 1000
+    tick = 12000.0 / os.sysconf('SC_CLK_TCK')
+    print('  daemon idle (20 meters silent, platform online): %s ms CPU per minute'
+          % ('%.0f' % used if used else 'under %.0f' % tick))
     with open('/proc/%d/status' % d.p.pid) as f:
         rss = [l for l in f if l.startswith('VmRSS')][0].split()[1]
     print('  daemon with 20 meters, 20 systems, platform link: VmRSS %s kB' % rss)
