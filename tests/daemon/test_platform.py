@@ -135,6 +135,19 @@ def main():
         pf.call([60000])
         result('platform/information-call-refused', pf.wait(kind='call-reply', n=2, timeout=5) and
                pf.find(kind='call-reply')[-1]['fc'] == 0xE5, str(pf.find(kind='call-reply')))
+        # device id (table 8 in the first 4 of 8 bytes): station n -> system n,
+        # station 0 -> the meter heatmeterN with N = device number
+        want = rep.get('pairs', [[0, 0]])[0][1]
+        outcome = []
+        for devid in (b'\x01\0\0\0\0\0\0\0', b'\x02\0\0\0\0\0\0\0',
+                      b'\x00\0\0\0\0\0\0\0', b'\x00\0\0\x05\0\0\0\0'):
+            n = len(pf.find(kind='call-reply'))
+            pf.call([106], devid)
+            pf.wait(kind='call-reply', n=n + 1, timeout=5)
+            r = pf.find(kind='call-reply')[-1]
+            outcome.append((r['fc'], r['pairs'][0][1] if r['pairs'] else None))
+        result('platform/information-call-stations', outcome ==
+               [(0x65, want), (0xE5, None), (0x65, want), (0xE5, None)], str(outcome))
         pf.control(0x06, struct.pack('>HH', 100, 1))
         result('platform/control-write-refused', pf.wait(kind='control-reply', timeout=5) and
                pf.find(kind='control-reply')[-1]['fc'] == 0x86 and
