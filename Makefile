@@ -7,6 +7,7 @@
 #   make demo          the driver in a VM reading simulated meters
 #   make check-lib | check-build | check-style | check-docs | check-kunit | check-vm | check-dkms
 #   make torture       the race/torture script alone on the debug kernel, 10 min
+#   make dkms-install  dkms add, build and install for every kernel with headers
 #   make bench | fuzz | install-deps | clean
 
 ROOT := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
@@ -19,7 +20,7 @@ KDIR ?= $(firstword $(wildcard /lib/modules/$(shell uname -r)/build) \
 export HEATMETER_CACHE ?= $(HOME)/.cache/heatmeter
 
 .PHONY: all modules userspace check check-lib check-build check-style \
-	check-docs check-kunit check-vm check-dkms demo torture bench fuzz install-deps clean \
+	check-docs check-kunit check-vm check-dkms demo torture dkms-install bench fuzz install-deps clean \
 	modules_install
 
 all: modules userspace
@@ -44,6 +45,20 @@ check-lib check-build check-style check-docs check-kunit check-vm check-dkms: in
 
 demo: install-deps
 	$(ROOT)/scripts/demo
+
+# dkms add (source copied to /usr/src/heatmeter-VERSION), build and install
+# for each kernel whose headers are installed; modprobe heatmeter then works
+DKMS_VER := $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' $(ROOT)/dkms.conf)
+dkms-install:
+	rm -rf /usr/src/heatmeter-$(DKMS_VER)
+	mkdir -p /usr/src/heatmeter-$(DKMS_VER)
+	cd $(ROOT) && git ls-files -co --exclude-standard | \
+		rsync -a --files-from=- . /usr/src/heatmeter-$(DKMS_VER)/
+	dkms add -m heatmeter -v $(DKMS_VER) || true
+	for d in /usr/src/linux-headers-*-amd64; do \
+		[ -e "$$d/Makefile" ] || continue; \
+		dkms install -m heatmeter -v $(DKMS_VER) -k $${d#/usr/src/linux-headers-} || exit 1; \
+	done
 
 torture: install-deps
 	$(ROOT)/scripts/torture

@@ -104,9 +104,37 @@ static bool all_bytes(const u8 *p, unsigned int len, u8 v)
 	return true;
 }
 
+/* 33 33 .. or FF FF ..: the meter does not fill this field, whatever unit */
 static bool unused_value(const u8 *p, unsigned int len)
 {
 	return all_bytes(p, len, 0x33) || all_bytes(p, len, 0xff);
+}
+
+/* a filler of any kind: 33 33 .., FF FF .. or 00 00 .. */
+static bool filler_value(const u8 *p, unsigned int len)
+{
+	return unused_value(p, len) || all_bytes(p, len, 0x00);
+}
+
+/* cumulative registers: never negative */
+static bool cumulative(unsigned int q)
+{
+	return q == HM_Q_ENERGY || q == HM_Q_COOLING_ENERGY ||
+	       q == HM_Q_VOLUME || q == HM_Q_OPERATING_TIME;
+}
+
+/* -273.15 °C in m°C: no temperature is below it */
+#define HM_ABS_ZERO_MC	(-273150)
+
+/* the top byte is 0x80 and every other byte 0: a minus sign on a zero */
+static bool signed_zero(const u8 *p, unsigned int len, unsigned int top)
+{
+	unsigned int i;
+
+	for (i = 0; i < len; i++)
+		if (p[i] != (i == top ? 0x80 : 0x00))
+			return false;
+	return true;
 }
 
 int hm_cjt188_decode_field(const u8 *p, unsigned int len, unsigned int enc,
@@ -134,6 +162,11 @@ int hm_cjt188_decode_field(const u8 *p, unsigned int len, unsigned int enc,
 	switch (enc) {
 	case HM_ENC_BCD:
 	case HM_ENC_BCD_MSB:
+		/* 80 00 .. 00 is a signed zero, with or without HM_FF_SIGN80 */
+		if (signed_zero(tmp, len, top)) {
+			*out = 0;
+			return 1;
+		}
 		if (flags & HM_FF_SIGN80 && tmp[top] & 0x80) {
 			neg = true;
 			tmp[top] &= 0x7f;
@@ -156,12 +189,24 @@ int hm_cjt188_decode_field(const u8 *p, unsigned int len, unsigned int enc,
 		err = hm_real32_scale((u32)tmp[0] | (u32)tmp[1] << 8 |
 				      (u32)tmp[2] << 16 | (u32)tmp[3] << 24,
 				      u->mul, exp10, u->div, out);
-		return err ? err : 1;
+		if (err)
+			return err;
+		neg = *out < 0;
+		goto check;
 	default:
 		return -HM_EINVAL;
 	}
 	err = hm_scale(mant, 0, neg, u->mul, exp10, u->div, out);
-	return err ? err : 1;
+	if (err)
+		return err;
+check:
+	/* impossible readings are absent, never reported */
+	if (neg && *out && cumulative(q))
+		return 0;
+	if ((q == HM_Q_SUPPLY_TEMP || q == HM_Q_RETURN_TEMP) &&
+	    *out < HM_ABS_ZERO_MC)
+		return 0;
+	return 1;
 }
 
 static int bcd_byte(u8 b)
@@ -171,75 +216,151 @@ static int bcd_byte(u8 b)
 	return (b >> 4) * 10 + (b & 0x0f);
 }
 
-/* ss mm hh DD MM YYlo YYhi (or reversed): 1 valid, 0 not a date, <0 BCD */
+static unsigned int month_days(unsigned int y, unsigned int m)
+{
+	static const u8 days[12] = {
+		31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31
+	};
+	bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+
+	return days[m - 1] + (m == 2 && leap ? 1 : 0);
+}
+
+/*
+ * ss mm hh DD MM YYlo YYhi (standard) or YYhi YYlo MM DD hh mm ss (@rev,
+ * year first): 1 if it is a valid date and time in HM_CJT188_YEAR_MIN ..
+ * HM_CJT188_YEAR_MAX, 0 if not, -HM_EBCD for a non-BCD byte.
+ */
 static int parse_datetime(const u8 *p, bool rev, struct hm_datetime *dt)
 {
-	int v[7], i;
+	int v[7], i, year;
 
 	for (i = 0; i < 7; i++) {
 		v[i] = bcd_byte(p[rev ? 6 - i : i]);
 		if (v[i] < 0)
 			return -HM_EBCD;
 	}
-	if (v[0] > 59 || v[1] > 59 || v[2] > 23 || v[3] < 1 || v[3] > 31 ||
-	    v[4] < 1 || v[4] > 12)
+	year = v[6] * 100 + v[5];
+	if (year < HM_CJT188_YEAR_MIN || year > HM_CJT188_YEAR_MAX ||
+	    v[4] < 1 || v[4] > 12 || v[3] < 1 ||
+	    v[3] > (int)month_days(year, v[4]) ||
+	    v[2] > 23 || v[1] > 59 || v[0] > 59)
 		return 0;
 	dt->second = v[0];
 	dt->minute = v[1];
 	dt->hour = v[2];
 	dt->day = v[3];
 	dt->month = v[4];
-	dt->year = v[6] * 100 + v[5];
+	dt->year = year;
 	dt->has_time = 1;
 	return 1;
 }
 
+/*
+ * The real-time field in the standard order, or year first: the order that
+ * gives a valid, plausible date wins (HM_RD_TIME_YEAR_FIRST when it is year
+ * first); when both do, the standard order (HM_RD_TIME_AMBIGUOUS). Neither:
+ * the time is absent.
+ */
 static int decode_time(const u8 *p, struct hm_reading *rd)
 {
-	int r;
+	struct hm_datetime std, yf;
+	int r, r2;
 
-	if (unused_value(p, 7) || all_bytes(p, 7, 0))
+	if (filler_value(p, 7))
 		return 0;
-	r = parse_datetime(p, false, &rd->meter_time);
-	if (r == 0 || r == -HM_EBCD) {
-		/* some meters write the field year first */
-		int r2 = parse_datetime(p, true, &rd->meter_time);
-
-		if (r == -HM_EBCD && r2 == -HM_EBCD)
-			return -HM_EBCD;
-		r = r2 == 1 ? 1 : 0;
+	r = parse_datetime(p, false, &std);
+	if (r < 0)
+		return r;
+	r2 = parse_datetime(p, true, &yf);
+	if (r == 1) {
+		rd->meter_time = std;
+		if (r2 == 1)
+			rd->flags |= HM_RD_TIME_AMBIGUOUS;
+	} else if (r2 == 1) {
+		rd->meter_time = yf;
+		rd->flags |= HM_RD_TIME_YEAR_FIRST;
+	} else {
+		return 0;
 	}
-	if (r == 1)
-		rd->valid |= HM_QBIT(HM_Q_METER_TIME);
+	rd->valid |= HM_QBIT(HM_Q_METER_TIME);
 	return 0;
 }
 
-static bool field_has_unit_byte(const struct hm_field *f)
+/*
+ * The quantity whose unit codes the unit byte of @f takes, or HM_Q_COUNT if
+ * @f has no unit byte: a HM_FIELD_IGNORE field names it in @unit.
+ */
+static unsigned int unit_quantity(const struct hm_field *f)
 {
-	return f->usrc == HM_USRC_NEXT && f->quantity < HM_Q_COUNT;
+	if (f->usrc != HM_USRC_NEXT)
+		return HM_Q_COUNT;
+	if (f->quantity < HM_Q_COUNT)
+		return f->quantity;
+	if (f->quantity == HM_FIELD_IGNORE && f->unit < HM_Q_COUNT)
+		return f->unit;
+	return HM_Q_COUNT;
 }
 
-/* do all unit bytes fit their quantities with the unit at @before ? */
-static bool units_fit(const struct hm_layout *lo, const u8 *d,
-		      unsigned int dlen, bool before)
+static bool value_ok(const u8 *p, unsigned int len, unsigned int enc)
+{
+	u64 v;
+
+	if (enc != HM_ENC_BCD && enc != HM_ENC_BCD_MSB)
+		return true;
+	return !hm_bcd_to_u64(p, len, false, &v);
+}
+
+/* support for one unit position: the evidence of every unit-byte field */
+struct unit_votes {
+	unsigned int fit;	/* unit bytes that fit their quantity */
+	unsigned int bad;	/* real values with a misfit unit or bad BCD */
+};
+
+static void unit_votes(const struct hm_layout *lo, const u8 *d,
+		       unsigned int dlen, bool before, struct unit_votes *v)
 {
 	unsigned int i;
 
+	v->fit = 0;
+	v->bad = 0;
 	for (i = 0; i < lo->nfields; i++) {
 		const struct hm_field *f = &lo->fields[i];
+		unsigned int q = unit_quantity(f);
 		unsigned int voff = f->offset + (before ? 1 : 0);
 		unsigned int uoff = before ? f->offset : f->offset + f->len;
+		bool filler;
 
-		if (!field_has_unit_byte(f))
+		if (q >= HM_Q_COUNT)
 			continue;
-		if (voff + f->len > dlen || uoff >= dlen)
-			return false;
-		if (unused_value(d + voff, f->len))
+		if (voff + f->len > dlen || uoff >= dlen) {
+			v->bad++;
 			continue;
-		if (!unit_for(d[uoff], f->quantity))
-			return false;
+		}
+		filler = filler_value(d + voff, f->len);
+		if (unit_for(d[uoff], q))
+			v->fit++;
+		else if (!filler)
+			v->bad++;
+		if (!filler && !value_ok(d + voff, f->len, f->enc))
+			v->bad++;
 	}
-	return true;
+}
+
+/*
+ * Unit byte before the value? Decided from all fields together: the
+ * position where more unit bytes fit their quantities wins, then the one
+ * with fewer misfits on real values; a tie keeps the standard's position
+ * (after the value).
+ */
+static bool units_before(const struct hm_layout *lo, const u8 *d,
+			 unsigned int dlen)
+{
+	struct unit_votes a, b;
+
+	unit_votes(lo, d, dlen, false, &a);
+	unit_votes(lo, d, dlen, true, &b);
+	return b.fit > a.fit || (b.fit == a.fit && b.bad < a.bad);
 }
 
 int hm_cjt188_check(const u8 *frame, size_t len)
@@ -294,9 +415,8 @@ int hm_cjt188_decode(const u8 *frame, size_t len,
 		return -HM_EUNSUPPORTED;
 	d = frame + 14;
 	dlen = l - 3;
-	if (lo->flags & HM_LF_UNIT_SWAP && !units_fit(lo, d, dlen, false) &&
-	    units_fit(lo, d, dlen, true))
-		before = true;
+	if (lo->flags & HM_LF_UNIT_SWAP)
+		before = units_before(lo, d, dlen);
 	if (!rd)
 		return 0;
 	if (lo->flags & HM_LF_HIGHRES)
@@ -309,7 +429,7 @@ int hm_cjt188_decode(const u8 *frame, size_t len,
 
 		if (f->usrc == HM_USRC_NEXT)
 			uoff = f->offset + f->len;
-		if (before && field_has_unit_byte(f)) {
+		if (before && f->usrc == HM_USRC_NEXT) {
 			uoff = f->offset;
 			voff = f->offset + 1;
 		}
@@ -347,6 +467,9 @@ int hm_cjt188_decode(const u8 *frame, size_t len,
 		err = hm_cjt188_decode_field(d + voff, f->len, f->enc,
 					     f->decimals, unit, f->quantity,
 					     f->flags, &v);
+		/* a unit byte that does not fit its quantity: absent */
+		if (err == -HM_EUNIT && f->usrc != HM_USRC_FIXED)
+			continue;
 		if (err < 0)
 			return err;
 		if (err == 1) {

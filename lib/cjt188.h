@@ -16,6 +16,10 @@
 #define HM_CJT188_ABNORMAL	0x40
 #define HM_CJT188_TYPE_ANY	0xaa
 
+/* a meter clock outside these years is not a plausible date */
+#define HM_CJT188_YEAR_MIN	2000
+#define HM_CJT188_YEAR_MAX	2099
+
 /* the broadcast address AA x 7 */
 extern const u8 hm_cjt188_broadcast[7];
 
@@ -100,7 +104,14 @@ int hm_cjt188_check(const u8 *frame, size_t len);
  * @rd: filled with the quantities present; may be NULL
  *
  * Read-address replies (C=83) fill @id only. Fields that are unused
- * (33 33 33 33, FF FF FF FF) are left absent.
+ * (33 33 33 33, FF FF FF FF) are left absent, and so is a field whose unit
+ * byte does not fit its quantity (a zero filler 00 00 00 00 with a unit
+ * byte of 00 included). With HM_LF_UNIT_SWAP the unit position (after or
+ * before the values) is decided from all fields together; the real-time
+ * field is read in the standard order or year first, whichever is a valid
+ * date in HM_CJT188_YEAR_MIN..HM_CJT188_YEAR_MAX (both: the standard
+ * order, flagged HM_RD_TIME_AMBIGUOUS; year first: HM_RD_TIME_YEAR_FIRST).
+ * Documentation/heatmeter.rst, "CJ/T 188 replies", has the rules.
  *
  * Return: 0 or negative HM_E*: -HM_EMETERERR for an abnormal reply,
  * -HM_EBCD, -HM_EOVERFLOW, -HM_EUNIT, -HM_EUNSUPPORTED (no layout).
@@ -120,8 +131,13 @@ int hm_cjt188_decode(const u8 *frame, size_t len,
  * @flags: HM_FF_*
  * @out: result
  *
- * Return: 1 if a value was stored, 0 if the field is unused (absent),
- * negative HM_E* on error.
+ * A BCD value 80 00 .. 00 (0x80 in the top byte, all else zero) is a signed
+ * zero and reads 0. Readings that cannot be are absent: a negative
+ * cumulative register (energy, volume, operating time) and a temperature
+ * below -273.15 °C.
+ *
+ * Return: 1 if a value was stored, 0 if the field is unused or impossible
+ * (absent), negative HM_E* on error (-HM_EUNIT: @unit does not fit @q).
  */
 int hm_cjt188_decode_field(const u8 *p, unsigned int len, unsigned int enc,
 			   unsigned int decimals, unsigned int unit,

@@ -8,6 +8,28 @@
  * two candidates at once, CJ/T 188 (68 T A0..A6 C L) and M-Bus
  * (68 L L 68); each dies when its header is inconsistent or it completes
  * with a bad checksum, the first one complete and valid wins.
+ *
+ * Resync: when every candidate at a start byte has died, the framer drops
+ * that start byte and re-scans the bytes it holds from the next start
+ * byte. A candidate that died complete (bad checksum or stop byte) is not
+ * reported at once: its bytes are kept in @out and reported when the line
+ * goes quiet (hm_framer_timeout(), then the next hm_framer_push()), so
+ * garbage holding a 0x68 or 0x10 before a frame costs nothing. A frame
+ * reported meanwhile (good, or bad by a line error) supersedes it; it then
+ * counts as one garbage byte.
+ *
+ * Quiet line: after hm_framer_timeout() no more bytes come for what is
+ * held, so the next push finishes the re-scan of the held bytes: a
+ * candidate still open when they run out is cut (its start byte is
+ * garbage) and the scan goes on from the next start byte, until a frame is
+ * found or the bytes are used up; then a held-back failure is reported.
+ *
+ * E5: a single character is an M-Bus acknowledgment only when nothing
+ * follows it. An E5 followed by bytes the framer already holds is garbage
+ * in every mode; in AUTO mode a fresh E5 is held until the next byte
+ * (garbage: it was not alone) or hm_framer_timeout() (the line went quiet:
+ * an acknowledgment, reported by the next hm_framer_push()). In MBUS mode
+ * a fresh E5 is reported at once: the bus engine waits for it there.
  */
 #include "frame.h"
 #include "hm_err.h"
@@ -16,6 +38,8 @@
 #define CAND_CJT	0x01
 #define CAND_LONG	0x02
 #define CAND_SHORT	0x04
+#define CAND_ACK	0x08	/* AUTO: E5 held, waiting for the next byte */
+#define CAND_ACK_IDLE	0x10	/* AUTO: E5 followed by line idle: report it */
 
 void hm_framer_init(struct hm_framer *f, enum hm_frame_mode mode)
 {
@@ -31,6 +55,8 @@ void hm_framer_reset(struct hm_framer *f)
 	f->cand = 0;
 	f->taint = 0;
 	f->fail_err = 0;
+	f->pend_err = 0;
+	f->quiet = 0;
 }
 
 void hm_framer_set_mode(struct hm_framer *f, enum hm_frame_mode mode)
@@ -41,7 +67,7 @@ void hm_framer_set_mode(struct hm_framer *f, enum hm_frame_mode mode)
 
 bool hm_framer_midframe(const struct hm_framer *f)
 {
-	return f->fill > 0;
+	return f->fill > 0 || f->pend_err;
 }
 
 static void drop_front(struct hm_framer *f, unsigned int n)
@@ -60,11 +86,22 @@ static void drop_front(struct hm_framer *f, unsigned int n)
 
 int hm_framer_timeout(struct hm_framer *f)
 {
-	if (!f->fill)
+	if (!f->fill && !f->pend_err)
 		return 0;
-	if (f->pos == 0) {
+	if (f->fill && f->pos == 0) {
 		/* only unexamined bytes: nothing was truncated yet */
 		return 0;
+	}
+	if (f->cand == CAND_ACK) {
+		/* an E5 the line left alone: an acknowledgment */
+		f->cand = CAND_ACK_IDLE;
+		return 0;
+	}
+	/* no more bytes: the next push finishes the re-scan of those held */
+	f->quiet = 1;
+	if (f->pend_err) {
+		/* what is open is part of the re-scan, not a frame cut short */
+		return f->pend_err;
 	}
 	f->stats.truncated++;
 	if (f->taint)
@@ -117,10 +154,15 @@ static int taint_err(u8 fl)
 	}
 }
 
-static void emit(struct hm_framer *f, struct hm_frame_result *out, int status,
-		 u8 type, unsigned int len)
+/* report the @len bytes in @out; supersedes a pending failure */
+static void report(struct hm_framer *f, struct hm_frame_result *out,
+		   int status, u8 type, unsigned int len)
 {
-	memcpy(f->out, f->buf, len);
+	if (f->pend_err) {
+		/* its start byte was garbage after all */
+		f->pend_err = 0;
+		f->stats.garbage_bytes++;
+	}
 	out->status = status;
 	out->type = type;
 	out->data = f->out;
@@ -147,6 +189,22 @@ static void emit(struct hm_framer *f, struct hm_frame_result *out, int status,
 		f->stats.frames_mbus_long++;
 		break;
 	}
+}
+
+static void emit(struct hm_framer *f, struct hm_frame_result *out, int status,
+		 u8 type, unsigned int len)
+{
+	memcpy(f->out, f->buf, len);
+	report(f, out, status, type, len);
+}
+
+/* the line went quiet with no frame after it: report the failed candidate */
+static void emit_pending(struct hm_framer *f, struct hm_frame_result *out)
+{
+	int err = f->pend_err;
+
+	f->pend_err = 0;
+	report(f, out, err, f->pend_type, f->pend_len);
 }
 
 /* check a complete candidate of @type and length @n: 0 or -HM_E* */
@@ -212,12 +270,17 @@ static int all_dead(struct hm_framer *f, struct hm_frame_result *out)
 		drop_front(f, f->pos);
 		return 1;
 	}
-	if (f->fail_err) {
-		emit(f, out, f->fail_err, f->fail_type, f->fail_len);
-		drop_front(f, 1);
-		return 1;
+	if (f->fail_err && !f->pend_err) {
+		/* held back: reported when the line goes quiet, unless a
+		 * frame comes first
+		 */
+		memcpy(f->out, f->buf, f->fail_len);
+		f->pend_err = f->fail_err;
+		f->pend_type = f->fail_type;
+		f->pend_len = f->fail_len;
+	} else {
+		f->stats.garbage_bytes++;
 	}
-	f->stats.garbage_bytes++;
 	drop_front(f, 1);
 	return 0;
 }
@@ -232,6 +295,16 @@ static int advance(struct hm_framer *f, struct hm_frame_result *out)
 	if (p == 0) {
 		f->fail_err = 0;
 		if (c == 0xe5) {
+			if (f->fill > 1 && !f->taint) {
+				/* bytes follow it: not a single character */
+				f->stats.garbage_bytes++;
+				drop_front(f, 1);
+				return 0;
+			}
+			if (f->mode == HM_MODE_AUTO && !f->taint) {
+				f->cand = CAND_ACK;
+				return 0;
+			}
 			emit(f, out, f->taint ? taint_err(f->taint) : 0,
 			     HM_FRAME_MBUS_ACK, 1);
 			drop_front(f, 1);
@@ -290,6 +363,11 @@ size_t hm_framer_push(struct hm_framer *f, const u8 *data, const u8 *flags,
 	for (;;) {
 		u8 b, fl = HM_FLAG_NORMAL;
 
+		if (f->cand == CAND_ACK_IDLE) {
+			emit(f, out, 0, HM_FRAME_MBUS_ACK, 1);
+			drop_front(f, 1);
+			break;
+		}
 		if (f->pos < f->fill) {
 			b = f->buf[f->pos];
 			if (f->pos == 0 && !is_start(f, b)) {
@@ -297,6 +375,25 @@ size_t hm_framer_push(struct hm_framer *f, const u8 *data, const u8 *flags,
 				drop_front(f, 1);
 				continue;
 			}
+		} else if (f->quiet) {
+			/* the line went quiet: nothing more comes for these */
+			if (f->cand == CAND_ACK) {
+				emit(f, out, 0, HM_FRAME_MBUS_ACK, 1);
+				drop_front(f, 1);
+				break;
+			}
+			if (f->fill) {
+				/* an open candidate of the re-scan: cut it */
+				f->stats.garbage_bytes++;
+				drop_front(f, f->taint ? f->fill : 1);
+				continue;
+			}
+			f->quiet = 0;
+			if (f->pend_err) {
+				emit_pending(f, out);
+				break;
+			}
+			continue;
 		} else if (i < len) {
 			b = data[i];
 			if (flags)
@@ -304,6 +401,11 @@ size_t hm_framer_push(struct hm_framer *f, const u8 *data, const u8 *flags,
 			i++;
 			f->stats.rx_bytes++;
 			count_flag(f, fl);
+			if (f->cand == CAND_ACK) {
+				/* a byte after a held E5: it was not alone */
+				f->stats.garbage_bytes++;
+				drop_front(f, 1);
+			}
 			if (f->pos == 0 && !is_start(f, b)) {
 				if (b == 0xfe && !fl)
 					f->stats.preamble_bytes++;

@@ -9,9 +9,13 @@
  *
  * After an unflagged candidate frame fails (bad checksum, bad stop byte,
  * timeout) the framer re-scans the bytes that followed its start byte, so a
- * real frame hidden behind a garbage 0x68 (e.g. in a DTU's text prefix) is
- * still found. A candidate containing a byte with a line-error flag is
- * reported bad and dropped as a whole.
+ * real frame hidden behind a garbage 0x68 or 0x10 (e.g. in a DTU's text
+ * prefix) is still found. The failed candidate is reported (bad checksum,
+ * bad stop byte) only if no frame came before the line went quiet
+ * (hm_framer_timeout()). A candidate containing a byte with a line-error flag is reported
+ * bad and dropped as a whole. An E5 followed by more bytes is garbage, not
+ * an M-Bus acknowledgment; in AUTO mode an E5 is only reported once the
+ * line has gone quiet after it (hm_framer_timeout()).
  */
 #ifndef HM_FRAME_H
 #define HM_FRAME_H
@@ -111,8 +115,13 @@ struct hm_frame_result {
  * @fail_type: frame type of the first candidate that failed complete
  * @fail_err: its error (0 = none)
  * @fail_len: its length
+ * @pend_err: error of a failed candidate not reported yet (0 = none): it is
+ *            reported after hm_framer_timeout() unless a frame came first
+ * @pend_type: its frame type
+ * @pend_len: its length; its bytes are in @out
+ * @quiet: hm_framer_timeout() came: the held bytes are all there will be
  * @buf: candidate bytes, then bytes still to be (re)scanned
- * @out: the frame returned last
+ * @out: the frame returned last, or the pending failed candidate
  */
 struct hm_framer {
 	struct hm_framer_stats stats;
@@ -125,6 +134,10 @@ struct hm_framer {
 	u8 fail_type;
 	s8 fail_err;
 	u16 fail_len;
+	s8 pend_err;
+	u8 pend_type;
+	u16 pend_len;
+	u8 quiet;
 	u8 buf[HM_FRAME_MAX];
 	u8 out[HM_FRAME_MAX];
 };
@@ -164,7 +177,8 @@ size_t hm_framer_push(struct hm_framer *f, const u8 *data, const u8 *flags,
  * hm_framer_midframe() - is a partial frame pending?
  * @f: framer
  *
- * Return: true when the caller should arm the inter-byte timeout.
+ * Return: true when the caller should arm the inter-byte timeout (a partial
+ * frame, a held E5 or a failed candidate held back is pending).
  */
 bool hm_framer_midframe(const struct hm_framer *f);
 
@@ -174,9 +188,16 @@ bool hm_framer_midframe(const struct hm_framer *f);
  *
  * Discards the partial frame (counted in stats.truncated); bytes after its
  * start byte are kept for re-scanning by the next hm_framer_push() (call it
- * with @len 0 to re-scan at once).
+ * with @len 0 to re-scan at once): that re-scan takes no more bytes, a
+ * candidate it leaves open is cut too. A failed candidate held back (bad
+ * checksum or stop byte, see above) is reported by that push unless a frame
+ * is found in the held bytes; a candidate open after it is then part of the
+ * re-scan, not counted as truncated. In AUTO mode a held E5 becomes an
+ * acknowledgment that the next hm_framer_push() reports.
  *
- * Return: -HM_ETRUNC if a partial frame was discarded, 0 if none was pending.
+ * Return: the error of a held-back failed candidate (-HM_EBADCS,
+ * -HM_ESTOP) now due, else -HM_ETRUNC if a partial frame was discarded, 0
+ * if nothing was pending (or only an E5).
  */
 int hm_framer_timeout(struct hm_framer *f);
 

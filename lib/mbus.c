@@ -163,7 +163,7 @@ int hm_mbus_parse_header(const u8 *frame, size_t len, struct hm_identity *id,
 	const u8 *d;
 	size_t dlen;
 	bool msb = false;
-	u8 ci;
+	u8 ci, medium = 0xff;
 	int t;
 
 	t = hm_mbus_check(frame, len);
@@ -210,6 +210,7 @@ int hm_mbus_parse_header(const u8 *frame, size_t len, struct hm_identity *id,
 			id->mbus_status = d[9];
 			id->signature = get16(d + 10, msb);
 		}
+		medium = d[7];
 		d += 12;
 		dlen -= 12;
 		break;
@@ -235,6 +236,7 @@ int hm_mbus_parse_header(const u8 *frame, size_t len, struct hm_identity *id,
 		it->pos = 0;
 		it->count = 0;
 		it->msb = msb;
+		it->medium = medium;
 	}
 	return 0;
 }
@@ -248,6 +250,28 @@ static int dif_len(u8 dif)
 	return lens[dif & 0x0f];
 }
 
+/*
+ * Data length after an LVAR byte (EN 13757-3, variable length data):
+ * 00-BF text of LVAR characters, C0-CF and D0-DF positive and negative BCD
+ * of (LVAR & 0F) bytes, E0-EF binary of LVAR - E0 bytes, F0-F4 binary of
+ * 4 * (LVAR - EC) bytes, F5 48 bytes, F6 64 bytes. F7-FF are reserved: the
+ * length is unknown, so nothing after them can be parsed (-1).
+ */
+static int lvar_len(u8 lvar)
+{
+	if (lvar <= 0xbf)
+		return lvar;
+	if (lvar <= 0xef)
+		return lvar & 0x0f;
+	if (lvar <= 0xf4)
+		return 4 * (lvar - 0xec);
+	if (lvar == 0xf5)
+		return 48;
+	if (lvar == 0xf6)
+		return 64;
+	return -1;
+}
+
 int hm_mbus_next_record(struct hm_mbus_iter *it, struct hm_mbus_record *rec)
 {
 	const u8 *p = it->p;
@@ -258,6 +282,7 @@ int hm_mbus_next_record(struct hm_mbus_iter *it, struct hm_mbus_record *rec)
 
 	memset(rec, 0, sizeof(*rec));
 	rec->msb = it->msb;
+	rec->medium = it->medium;
 	for (;;) {
 		if (it->pos >= len)
 			return 0;
@@ -290,12 +315,10 @@ int hm_mbus_next_record(struct hm_mbus_iter *it, struct hm_mbus_record *rec)
 		if (n >= HM_MBUS_MAX_DIFE)
 			return -HM_ETOOMANY;
 		b = p[it->pos++];
-		if (1 + 4 * n < 28)
-			rec->storage |= (u32)(b & 0x0f) << (1 + 4 * n);
-		if (2 * n < 16)
-			rec->tariff |= (u16)(((b >> 4) & 3) << (2 * n));
-		if (n < 16)
-			rec->subunit |= (u16)(((b >> 6) & 1) << n);
+		/* DIFE n: storage bits 1 + 4n.., tariff bits 2n.., unit bit n */
+		rec->storage |= (u64)(b & 0x0f) << (1 + 4 * n);
+		rec->tariff |= (u32)((b >> 4) & 3) << (2 * n);
+		rec->subunit |= (u16)(((b >> 6) & 1) << n);
 		rec->ndife++;
 		ext = b & 0x80;
 	}
@@ -326,22 +349,10 @@ int hm_mbus_next_record(struct hm_mbus_iter *it, struct hm_mbus_record *rec)
 	}
 	dl = dif_len(rec->dif);
 	if (dl == -1) {
-		u8 lvar;
-
 		if (it->pos >= len)
 			return -HM_ETRUNC;
-		lvar = p[it->pos++];
-		if (lvar <= 0xbf)
-			dl = lvar;
-		else if (lvar >= 0xc0 && lvar <= 0xcf)
-			dl = lvar - 0xc0;
-		else if (lvar >= 0xd0 && lvar <= 0xdf)
-			dl = lvar - 0xd0;
-		else if (lvar >= 0xe0 && lvar <= 0xef)
-			dl = lvar - 0xe0;
-		else if (lvar >= 0xf0 && lvar <= 0xf4)
-			dl = 4 * (lvar - 0xec);
-		else
+		dl = lvar_len(p[it->pos++]);
+		if (dl < 0)
 			return -HM_EUNSUPPORTED;
 		/* LVAR stays readable as rec->data[-1] */
 	}
@@ -354,7 +365,7 @@ int hm_mbus_next_record(struct hm_mbus_iter *it, struct hm_mbus_record *rec)
 	return 1;
 }
 
-/* scale of a VIF: quantity, multiplier, power of ten, divisor */
+/* scale of a record: quantity, multiplier, power of ten, divisor */
 struct vif_scale {
 	unsigned int q;
 	u32 mul;
@@ -365,58 +376,33 @@ struct vif_scale {
 #define HM_Q_TIME_G	(HM_Q_COUNT + 1)	/* date, type G */
 #define HM_Q_TIME_F	(HM_Q_COUNT + 2)	/* date and time, type F/I */
 
-static bool vif_scale(const struct hm_mbus_record *rec, struct vif_scale *s)
+/* primary VIF (extension bit cleared): the codes a heat meter reports */
+static bool vif_primary(u8 v, struct vif_scale *s)
 {
-	u8 v = rec->vif & 0x7f;
 	unsigned int n = v & 7;
 	static const u32 tmul[4] = { 1, 60, 3600, 86400 };
 
-	s->mul = 1;
-	s->exp10 = 0;
-	s->div = 1;
-	if (rec->vif == 0xfb) {
-		if (!rec->nvife)
-			return false;
-		v = rec->vife[0] & 0x7f;
-		n = v & 1;
-		if (v <= 0x01) {		/* 10^(n-1) MWh */
-			s->q = HM_Q_ENERGY;
-			s->exp10 = 8 + n;
-		} else if (v == 0x08 || v == 0x09) {	/* 10^(n-1) GJ */
-			s->q = HM_Q_ENERGY;
-			s->exp10 = 9 + n;
-			s->div = 36;
-		} else if (v == 0x10 || v == 0x11) {	/* 10^(n+2) m3 */
-			s->q = HM_Q_VOLUME;
-			s->exp10 = 8 + n;
-		} else if (v == 0x28 || v == 0x29) {	/* 10^(n-1) MW */
-			s->q = HM_Q_POWER;
-			s->exp10 = 8 + n;
-		} else {
-			return false;
-		}
-		return true;
-	}
-	if (rec->vif == 0xfd || v >= 0x7c)
-		return false;
-	if (v <= 0x07) {
+	if (v <= 0x07) {		/* 10^(n-3) Wh */
 		s->q = HM_Q_ENERGY;
 		s->exp10 = n;
-	} else if (v <= 0x0f) {
+	} else if (v <= 0x0f) {		/* 10^n J */
 		s->q = HM_Q_ENERGY;
 		s->exp10 = n + 1;
 		s->div = 36;
-	} else if (v <= 0x17) {
+	} else if (v <= 0x17) {		/* 10^(n-6) m3 */
 		s->q = HM_Q_VOLUME;
 		s->exp10 = n;
-	} else if (v >= 0x24 && v <= 0x27) {
+	} else if (v >= 0x24 && v <= 0x27) {	/* s, min, h, d */
 		s->q = HM_Q_OPERATING_TIME;
 		s->mul = tmul[v & 3];
-		s->exp10 = 0;
-	} else if (v >= 0x28 && v <= 0x2f) {
+	} else if (v >= 0x28 && v <= 0x2f) {	/* 10^(n-3) W */
 		s->q = HM_Q_POWER;
 		s->exp10 = n;
-	} else if (v >= 0x38 && v <= 0x3f) {
+	} else if (v >= 0x30 && v <= 0x37) {	/* 10^n J/h */
+		s->q = HM_Q_POWER;
+		s->exp10 = n + 1;
+		s->div = 36;
+	} else if (v >= 0x38 && v <= 0x3f) {	/* 10^(n-6) m3/h */
 		s->q = HM_Q_FLOW;
 		s->exp10 = n;
 	} else if (v >= 0x40 && v <= 0x47) {	/* 10^(n-7) m3/min */
@@ -427,13 +413,13 @@ static bool vif_scale(const struct hm_mbus_record *rec, struct vif_scale *s)
 		s->q = HM_Q_FLOW;
 		s->mul = 3600;
 		s->exp10 = (int)n - 3;
-	} else if (v >= 0x58 && v <= 0x5b) {
+	} else if (v >= 0x58 && v <= 0x5b) {	/* 10^(n-3) degrees C */
 		s->q = HM_Q_SUPPLY_TEMP;
 		s->exp10 = v & 3;
 	} else if (v >= 0x5c && v <= 0x5f) {
 		s->q = HM_Q_RETURN_TEMP;
 		s->exp10 = v & 3;
-	} else if (v >= 0x60 && v <= 0x63) {
+	} else if (v >= 0x60 && v <= 0x63) {	/* 10^(n-3) K */
 		s->q = HM_Q_TEMP_DIFF;
 		s->exp10 = v & 3;
 	} else if (v == 0x6c) {
@@ -442,6 +428,115 @@ static bool vif_scale(const struct hm_mbus_record *rec, struct vif_scale *s)
 		s->q = HM_Q_TIME_F;
 	} else {
 		return false;
+	}
+	return true;
+}
+
+/* first extension table (VIF FB), code without the extension bit */
+static bool vif_fb(u8 v, struct vif_scale *s)
+{
+	int n = v & 1;
+
+	switch (v & 0x7e) {
+	case 0x00:			/* 10^(n-1) MWh */
+		s->q = HM_Q_ENERGY;
+		s->exp10 = 8 + n;
+		break;
+	case 0x08:			/* 10^(n-1) GJ */
+		s->q = HM_Q_ENERGY;
+		s->exp10 = 9 + n;
+		s->div = 36;
+		break;
+	case 0x10:			/* 10^(n+2) m3 */
+		s->q = HM_Q_VOLUME;
+		s->exp10 = 8 + n;
+		break;
+	case 0x28:			/* 10^(n-1) MW */
+		s->q = HM_Q_POWER;
+		s->exp10 = 8 + n;
+		break;
+	case 0x30:			/* 10^(n-1) GJ/h */
+		s->q = HM_Q_POWER;
+		s->exp10 = 9 + n;
+		s->div = 36;
+		break;
+	default:
+		return false;
+	}
+	return true;
+}
+
+/*
+ * Combinable (orthogonal) VIFEs after the VIF. E111 0nnn multiplies the
+ * value by 10^(nnn-6), E111 1101 by 1000. E011 1011 (accumulation of
+ * positive contributions only) is what a register counts anyway, E011 1100
+ * (absolute value of negative contributions only: backward flow, cooling)
+ * sets *@negative. Any other code makes the record something else than
+ * the quantity of its VIF: error, reserved and compact-profile codes
+ * (E00x xxxx), per time, per unit, per pulse and products (20-38), start
+ * date of (39), uncorrected unit (3A), non-metric units, base conditions,
+ * OBIS (3D-3F), limit values, counts, dates and durations of limit exceed
+ * (40-6F), additive corrections (E111 10nn), the extension table (7C),
+ * future value (7E) and manufacturer specific (7F and all that follows).
+ */
+static bool vife_combinable(const u8 *vife, unsigned int n,
+			    struct vif_scale *s, bool *negative)
+{
+	unsigned int i;
+
+	*negative = false;
+	for (i = 0; i < n; i++) {
+		u8 c = vife[i] & 0x7f;
+
+		if (c >= 0x70 && c <= 0x77)
+			s->exp10 += (int)(c & 7) - 6;
+		else if (c == 0x7d)
+			s->exp10 += 3;
+		else if (c == 0x3c)
+			*negative = true;
+		else if (c != 0x3b)
+			return false;
+	}
+	return true;
+}
+
+/* medium 0A/0B: cooling load meter (outlet/inlet) */
+static bool medium_cooling(u8 medium)
+{
+	return medium == 0x0a || medium == 0x0b;
+}
+
+static bool vif_scale(const struct hm_mbus_record *rec, struct vif_scale *s)
+{
+	unsigned int first = 0;
+	bool negative;
+
+	s->mul = 1;
+	s->exp10 = 0;
+	s->div = 1;
+	if (rec->vif == 0xfb) {
+		if (!rec->nvife || !vif_fb(rec->vife[0] & 0x7f, s))
+			return false;
+		first = 1;
+	} else if ((rec->vif & 0x7f) >= 0x7b) {
+		/* 7B without its code, plain text, FD table, any, manufacturer */
+		return false;
+	} else if (!vif_primary(rec->vif & 0x7f, s)) {
+		return false;
+	}
+	if (s->q == HM_Q_TIME_G || s->q == HM_Q_TIME_F)
+		return rec->nvife == first;	/* "start date of", limits... */
+	if (!vife_combinable(rec->vife + first, rec->nvife - first, s,
+			     &negative))
+		return false;
+	if (s->q == HM_Q_ENERGY) {
+		/* a cooling meter's energy is cooling; never its backward one */
+		if (medium_cooling(rec->medium) && negative)
+			return false;
+		if (medium_cooling(rec->medium) || negative)
+			s->q = HM_Q_COOLING_ENERGY;
+	} else if (negative) {
+		return false;			/* backward volume, flow... */
 	}
 	return true;
 }
@@ -487,33 +582,66 @@ static int decode_date(const u8 *d, unsigned int len, bool with_time,
 	return 1;
 }
 
+/*
+ * BCD digits, least significant byte first, of any length: the value must
+ * fit in 18 digits. @sign: a top nibble F is a minus sign (type A).
+ */
+static int bcd_number(u8 *b, unsigned int len, bool sign, u64 *mant,
+		      bool *neg)
+{
+	unsigned int i;
+
+	if (sign && (b[len - 1] >> 4) == 0x0f) {
+		*neg = true;
+		b[len - 1] &= 0x0f;
+	}
+	for (i = 0; i < len; i++)
+		if ((b[i] >> 4) > 9 || (b[i] & 0x0f) > 9)
+			return -HM_EBCD;
+	for (i = 9; i < len; i++)
+		if (b[i])
+			return -HM_EOVERFLOW;
+	return hm_bcd_to_u64(b, len < 9 ? len : 9, false, mant);
+}
+
+/* type B: signed binary, least significant byte first, of any length */
+static int binary_number(const u8 *b, unsigned int len, u64 *mant, bool *neg)
+{
+	u8 ext = b[len - 1] & 0x80 ? 0xff : 0x00;
+	unsigned int i;
+
+	/* longer than 8 bytes: the rest must only extend the sign */
+	for (i = 8; i < len; i++)
+		if (b[i] != ext)
+			return -HM_EOVERFLOW;
+	if (len > 8) {
+		if ((b[7] ^ ext) & 0x80)
+			return -HM_EOVERFLOW;
+		len = 8;
+	}
+	*mant = 0;
+	for (i = 0; i < len; i++)
+		*mant |= (u64)b[i] << (8 * i);
+	if (ext) {
+		if (len < 8)
+			*mant |= ~0ULL << (8 * len);
+		*mant = ~*mant + 1;	/* magnitude */
+		*neg = true;
+	}
+	return 0;
+}
+
 static int record_number(const struct hm_mbus_record *rec, u64 *mant,
 			 bool *neg, bool *is_real)
 {
-	u8 tmp[8];
+	u8 tmp[64];
 	unsigned int len = rec->dlen, i;
-	u8 code = rec->dif & 0x0f;
+	u8 code = rec->dif & 0x0f, lvar;
 
 	*neg = false;
 	*is_real = false;
 	*mant = 0;
-	if (code == 0x0d) {
-		/* LVAR: only BCD and binary numbers carry a value */
-		u8 lvar = rec->data[-1];
-
-		if (lvar >= 0xc0 && lvar <= 0xdf) {
-			if (len > 8)
-				return -HM_EUNSUPPORTED;
-			if (hm_bcd_to_u64(rec->data, len, rec->msb, mant))
-				return -HM_EBCD;
-			*neg = lvar >= 0xd0;
-			return 0;
-		}
-		if (lvar < 0xe0 || lvar > 0xe8)
-			return -HM_EUNSUPPORTED;
-		code = 0x07;	/* binary, up to 8 bytes */
-	}
-	if (len > 8 || !len)
+	if (!len || len > sizeof(tmp))
 		return -HM_EUNSUPPORTED;
 	for (i = 0; i < len; i++)
 		tmp[i] = rec->msb ? rec->data[len - 1 - i] : rec->data[i];
@@ -528,23 +656,18 @@ static int record_number(const struct hm_mbus_record *rec, u64 *mant,
 	case 0x0b:
 	case 0x0c:
 	case 0x0e:
-		/* type A: a top nibble F is a minus sign */
-		if ((tmp[len - 1] >> 4) == 0x0f) {
-			*neg = true;
-			tmp[len - 1] &= 0x0f;
+		return bcd_number(tmp, len, true, mant, neg);
+	case 0x0d:
+		lvar = rec->data[-1];
+		if (lvar < 0xc0)
+			return -HM_EUNSUPPORTED;	/* text */
+		if (lvar < 0xe0) {
+			*neg = lvar >= 0xd0;
+			return bcd_number(tmp, len, false, mant, neg);
 		}
-		return hm_bcd_to_u64(tmp, len, false, mant);
+		return binary_number(tmp, len, mant, neg);
 	default:
-		/* type B: signed binary, little endian */
-		for (i = 0; i < len; i++)
-			*mant |= (u64)tmp[i] << (8 * i);
-		if (tmp[len - 1] & 0x80) {
-			if (len < 8)
-				*mant |= ~0ULL << (8 * len);
-			*mant = ~*mant + 1;	/* magnitude */
-			*neg = true;
-		}
-		return 0;
+		return binary_number(tmp, len, mant, neg);
 	}
 }
 
@@ -558,26 +681,25 @@ int hm_mbus_record_value(const struct hm_mbus_record *rec, unsigned int *q,
 	int err;
 
 	*q = HM_Q_COUNT;
-	if (rec->kind != HM_MBUS_REC_DATA || !vif_scale(rec, &s))
-		return 0;
-	if (!rec->dlen)
+	if (rec->kind != HM_MBUS_REC_DATA || !rec->dlen || !vif_scale(rec, &s))
 		return 0;
 	if (s.q == HM_Q_TIME_G || s.q == HM_Q_TIME_F) {
 		u8 d[6];
 		unsigned int i;
 
+		*q = HM_Q_METER_TIME;
 		if (rec->dlen > sizeof(d))
-			return 0;
+			return -HM_EFORMAT;
 		for (i = 0; i < rec->dlen; i++)
 			d[i] = rec->msb ? rec->data[rec->dlen - 1 - i] :
 					  rec->data[i];
 		if (!decode_date(d, rec->dlen, s.q == HM_Q_TIME_F, &tmp))
-			return 0;
-		*q = HM_Q_METER_TIME;
+			return -HM_EFORMAT;
 		if (dt)
 			*dt = tmp;
 		return 1;
 	}
+	*q = s.q;
 	err = record_number(rec, &mant, &neg, &is_real);
 	if (err)
 		return err;
@@ -585,10 +707,7 @@ int hm_mbus_record_value(const struct hm_mbus_record *rec, unsigned int *q,
 		err = hm_real32_scale((u32)mant, s.mul, s.exp10, s.div, value);
 	else
 		err = hm_scale(mant, 0, neg, s.mul, s.exp10, s.div, value);
-	if (err)
-		return err;
-	*q = s.q;
-	return 1;
+	return err ? err : 1;
 }
 
 int hm_mbus_decode(const u8 *frame, size_t len, unsigned int flags,
@@ -597,6 +716,7 @@ int hm_mbus_decode(const u8 *frame, size_t len, unsigned int flags,
 	struct hm_mbus_iter it;
 	struct hm_mbus_record rec;
 	u16 want_sub = (flags & HM_MBUS_DF_SUBUNIT1) ? 1 : 0;
+	u32 counted = 0;
 	int r;
 
 	if (rd)
@@ -614,6 +734,7 @@ int hm_mbus_decode(const u8 *frame, size_t len, unsigned int flags,
 		struct hm_datetime dt;
 		unsigned int q;
 		s64 v;
+		int vr;
 
 		if (rec.kind == HM_MBUS_REC_MANUF) {
 			if (rec.more_follows && rd)
@@ -633,13 +754,13 @@ int hm_mbus_decode(const u8 *frame, size_t len, unsigned int flags,
 		    rec.subunit != want_sub ||
 		    rec.function != HM_MBUS_FN_INST)
 			continue;
-		r = hm_mbus_record_value(&rec, &q, &v, &dt);
-		if (r == -HM_EUNSUPPORTED || r == 0)
+		vr = hm_mbus_record_value(&rec, &q, &v, &dt);
+		/* the first record of a quantity counts, even a bad one */
+		if (q >= HM_Q_COUNT || (counted & HM_QBIT(q)))
 			continue;
-		if (r < 0)
-			return r;
-		if (rd->valid & HM_QBIT(q))
-			continue;
+		counted |= HM_QBIT(q);
+		if (vr <= 0)
+			continue;	/* only this quantity is unavailable */
 		rd->valid |= HM_QBIT(q);
 		if (q == HM_Q_METER_TIME)
 			rd->meter_time = dt;

@@ -172,15 +172,16 @@ enum hm_mbus_kind {
  * @ndife: number of DIFEs
  * @nvife: number of VIFEs
  * @more_follows: DIF 0x1F seen
- * @storage: storage number
- * @tariff: tariff
- * @subunit: subunit (device)
+ * @storage: storage number: DIF bit 6, then 4 bits of each DIFE (41 bits)
+ * @tariff: tariff: 2 bits of each DIFE (20 bits)
+ * @subunit: subunit (device): 1 bit of each DIFE (10 bits)
  * @vife: the VIFE bytes (first HM_MBUS_MAX_VIFE)
  * @data: value bytes (points into the frame)
  * @dlen: value length
  * @vif_text: plain-text VIF (0x7C/0xFC) string bytes, reversed on the wire
  * @vif_text_len: its length
  * @msb: value bytes are most significant first (CI 76)
+ * @medium: medium byte of the frame header (0xff when the header has none)
  */
 struct hm_mbus_record {
 	u8 kind;
@@ -190,8 +191,8 @@ struct hm_mbus_record {
 	u8 ndife;
 	u8 nvife;
 	u8 more_follows;
-	u32 storage;
-	u16 tariff;
+	u64 storage;
+	u32 tariff;
 	u16 subunit;
 	u8 vife[HM_MBUS_MAX_VIFE];
 	const u8 *data;
@@ -199,6 +200,7 @@ struct hm_mbus_record {
 	const u8 *vif_text;
 	u8 vif_text_len;
 	u8 msb;
+	u8 medium;
 };
 
 /**
@@ -208,6 +210,7 @@ struct hm_mbus_record {
  * @pos: current offset
  * @count: records returned so far
  * @msb: CI 76 (values most significant byte first)
+ * @medium: medium byte of the header (0xff when the header has none)
  */
 struct hm_mbus_iter {
 	const u8 *p;
@@ -215,6 +218,7 @@ struct hm_mbus_iter {
 	size_t pos;
 	unsigned int count;
 	u8 msb;
+	u8 medium;
 };
 
 /**
@@ -236,20 +240,28 @@ int hm_mbus_parse_header(const u8 *frame, size_t len, struct hm_identity *id,
  * @rec: the record
  *
  * Return: 1 with @rec filled, 0 at the end, negative HM_E* for a malformed
- * record (-HM_ETRUNC, -HM_ETOOMANY for > 10 DIFE/VIFE).
+ * record (-HM_ETRUNC, -HM_ETOOMANY for > 10 DIFE/VIFE) or one whose length
+ * is unknown (-HM_EUNSUPPORTED: reserved LVAR F7-FF).
  */
 int hm_mbus_next_record(struct hm_mbus_iter *it, struct hm_mbus_record *rec);
 
 /**
  * hm_mbus_record_value() - a record's value as a quantity in driver units
  * @rec: record
- * @q: set to the enum hm_quantity, or HM_Q_COUNT when the record is not one
- *     the driver reports
+ * @q: set to the enum hm_quantity the record is, or HM_Q_COUNT when it is
+ *     not one the driver reports (no data, a VIF or a combinable VIFE that
+ *     makes it something else: see Documentation/heatmeter.rst); set even
+ *     when the value cannot be decoded
  * @value: value in driver units (for HM_Q_METER_TIME: unused)
  * @dt: filled for date/time records (may be NULL)
  *
- * Return: 1 if @value/@dt is set, 0 if the record has no reportable value,
- * negative HM_E* (-HM_EBCD, -HM_EOVERFLOW, -HM_EUNSUPPORTED).
+ * Storage, tariff, subunit and function are not looked at: the caller
+ * decides which record counts.
+ *
+ * Return: 1 if @value/@dt is set, 0 if the record is no quantity (@q is
+ * HM_Q_COUNT), negative HM_E* when it is quantity @q but its value cannot
+ * be had (-HM_EBCD, -HM_EOVERFLOW, -HM_EFORMAT for NaN or a bad date,
+ * -HM_EUNSUPPORTED for a text value).
  */
 int hm_mbus_record_value(const struct hm_mbus_record *rec, unsigned int *q,
 			 s64 *value, struct hm_datetime *dt);
@@ -266,10 +278,14 @@ int hm_mbus_record_value(const struct hm_mbus_record *rec, unsigned int *q,
  * @rd: reading (may be NULL)
  *
  * The first record of each quantity with storage 0, tariff 0, subunit 0
- * (subunit 1 with HM_MBUS_DF_SUBUNIT1) and function instantaneous is
- * reported. HM_RD_MORE_RECORDS is set when a DIF 0x1F was seen.
+ * (subunit 1 with HM_MBUS_DF_SUBUNIT1) and function instantaneous counts.
+ * When its value cannot be decoded (invalid BCD, NaN, overflow) that
+ * quantity is not valid in @rd; later records of the same quantity never
+ * stand in for it, and errors in records that do not count are ignored.
+ * HM_RD_MORE_RECORDS is set when a DIF 0x1F was seen.
  *
- * Return: 0 or negative HM_E*.
+ * Return: 0, or negative HM_E* for a frame or a record structure that
+ * cannot be parsed.
  */
 int hm_mbus_decode(const u8 *frame, size_t len, unsigned int flags,
 		   struct hm_identity *id, struct hm_reading *rd);

@@ -69,8 +69,10 @@ enum hm_usrc {
  * @enc: enum hm_enc
  * @decimals: implied decimal places of the value
  * @usrc: enum hm_usrc
- * @unit: unit code (HM_USRC_FIXED), unit byte offset (HM_USRC_BYTE), unused
- *        (HM_USRC_NEXT)
+ * @unit: unit code (HM_USRC_FIXED), unit byte offset (HM_USRC_BYTE); for
+ *        HM_USRC_NEXT the quantity whose unit codes the unit byte of a
+ *        HM_FIELD_IGNORE field takes (evidence for the unit position),
+ *        unused for other quantities
  * @flags: HM_FF_*
  */
 struct hm_field {

@@ -15,6 +15,9 @@
 #define FUS(q, off, dec) \
 	{ (q), (off), 4, HM_ENC_BCD, (dec), HM_USRC_NEXT, 0, \
 	  HM_FF_SIGN80 }
+/* not reported, unit byte after it takes the units of quantity @uq */
+#define FUI(uq, off, dec) \
+	{ HM_FIELD_IGNORE, (off), 4, HM_ENC_BCD, (dec), HM_USRC_NEXT, (uq), 0 }
 /* fixed unit */
 #define FX(q, off, n, dec, u, fl) \
 	{ (q), (off), (n), HM_ENC_BCD, (dec), HM_USRC_FIXED, (u), (fl) }
@@ -23,7 +26,7 @@
 
 /* CJ/T 188-2004 DI 901F heat reply (L = 0x2E), offsets after SER */
 static const struct hm_field std_heat_fields[] = {
-	FU(HM_FIELD_IGNORE, 0, 2),		/* settlement-day heat */
+	FUI(HM_Q_ENERGY, 0, 2),			/* settlement-day heat */
 	FU(HM_Q_ENERGY, 5, 2),
 	FUS(HM_Q_POWER, 10, 2),
 	FUS(HM_Q_FLOW, 15, 4),
@@ -38,14 +41,14 @@ static const struct hm_field std_heat_fields[] = {
 /* DI 901F water reply (L = 0x16) */
 static const struct hm_field std_water_fields[] = {
 	FU(HM_Q_VOLUME, 0, 2),
-	FU(HM_FIELD_IGNORE, 5, 2),		/* settlement-day volume */
+	FUI(HM_Q_VOLUME, 5, 2),			/* settlement-day volume */
 	FE(HM_Q_METER_TIME, 10, 7, HM_ENC_DATETIME),
 	FE(HM_FIELD_STATUS, 17, 2, HM_ENC_STATUS),
 };
 
 /* Delu mechanical: 901F layout, flow and operating time with 2 decimals */
 static const struct hm_field delu_mech_fields[] = {
-	FU(HM_FIELD_IGNORE, 0, 2),
+	FUI(HM_Q_ENERGY, 0, 2),
 	FU(HM_Q_ENERGY, 5, 2),
 	FU(HM_Q_POWER, 10, 2),
 	FU(HM_Q_FLOW, 15, 2),

@@ -32,6 +32,8 @@ enum hm_quantity {
 #define HM_RD_TEST_MODE		0x02	/* the meter reported test (verification) mode */
 #define HM_RD_MORE_RECORDS	0x04	/* M-Bus DIF 0x1F: poll again (toggle FCB) */
 #define HM_RD_HAS_STATUS	0x08	/* status is valid */
+#define HM_RD_TIME_YEAR_FIRST	0x100	/* CJ/T 188 clock was sent year first */
+#define HM_RD_TIME_AMBIGUOUS	0x200	/* ... both orders were dates: standard */
 
 /**
  * struct hm_datetime - meter clock as the meter reports it (validated)

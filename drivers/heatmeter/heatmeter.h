@@ -8,6 +8,7 @@
 #include <linux/completion.h>
 #include <linux/device.h>
 #include <linux/mutex.h>
+#include <linux/platform_device.h>
 #include <linux/spinlock.h>
 #include <linux/tty.h>
 #include <linux/types.h>
@@ -173,6 +174,8 @@ struct hm_bus {
  * @id_lock: protects @ident (read by dev_uevent)
  * @ident: who the meter says it is
  * @cm: its character device /dev/heatmeterN
+ * @hwmon_parent: the platform device heatmeter.N its hwmon device hangs on
+ * @hwmon: its hwmon device, or NULL
  */
 struct hm_meter {
 	struct device dev;
@@ -210,6 +213,8 @@ struct hm_meter {
 	spinlock_t id_lock;		/* @ident */
 	struct hm_identity ident;
 	struct hm_cmeter cm;
+	struct platform_device *hwmon_parent;
+	struct device *hwmon;
 };
 
 /* how a read was built (struct hm_txn @rd_flags) */
@@ -266,6 +271,11 @@ bool hm_meter_test_mode(struct hm_meter *m, s64 *expires);
 void hm_meter_set_test_mode(struct hm_meter *m, const struct hm_profile *prof,
 			    bool on, ktime_t expires);
 void hm_meter_invalidate(struct hm_meter *m);
+int hm_meter_value(struct hm_meter *m, unsigned int q, s64 *v);
+
+/* hwmon.c */
+void hm_hwmon_add(struct hm_meter *m);
+void hm_hwmon_del(struct hm_meter *m);
 
 extern struct workqueue_struct *hm_scan_wq;
 

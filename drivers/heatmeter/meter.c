@@ -710,6 +710,31 @@ unlock:
 	return ret;
 }
 
+/**
+ * hm_meter_value() - one quantity, as a sysfs attribute reads it
+ * @m: meter
+ * @q: HM_Q_* (not HM_Q_METER_TIME)
+ * @v: out: its value
+ *
+ * Return: 0; -ENODATA (not reported); the read's errno (-ETIMEDOUT,
+ * -EIO, ...); -ENODEV; -ERESTARTSYS.
+ */
+int hm_meter_value(struct hm_meter *m, unsigned int q, s64 *v)
+{
+	struct hm_snap s;
+	int ret;
+
+	ret = hm_meter_fresh(m, &s);
+	if (ret)
+		return ret;
+	if (s.err)
+		return s.err;
+	if (!(s.rd.valid & HM_QBIT(q)))
+		return -ENODATA;
+	*v = s.rd.values[q];
+	return 0;
+}
+
 /* quantities */
 struct hm_q_attr {
 	struct device_attribute attr;
@@ -1250,8 +1275,11 @@ struct hm_meter *hm_meter_create(struct hm_bus *bus, u8 protocol,
 		ret = -EEXIST;
 	else
 		ret = hm_cdev_add(m);
-	if (!ret)
+	if (!ret) {
 		list_add_tail(&m->node, &bus->meters);
+		/* under meters_lock: a delete_meter cannot come before it */
+		hm_hwmon_add(m);
+	}
 	mutex_unlock(&bus->meters_lock);
 	if (ret)
 		goto put;
@@ -1282,6 +1310,7 @@ void hm_meter_remove(struct hm_meter *m)
 	wake_up_all(&m->wait);
 	hm_engine_cancel_owner(&m->bus->engine, m, -ENODEV);
 	hm_txn_put(t);
+	hm_hwmon_del(m);
 	hm_cdev_disconnect(m);
 	hm_cdev_del(m);
 	put_device(&m->dev);

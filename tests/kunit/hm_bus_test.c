@@ -325,6 +325,53 @@ static void hm_bus_bad_checksum(struct kunit *test)
 	hm_txn_put(t);
 }
 
+/*
+ * Garbage holding a 0x68 before the reply, in the engine's byte stream:
+ * the false candidate that ends with a bad checksum on the preamble (0)
+ * and the one whose length reaches past the reply (1, cut by the
+ * inter-byte timeout) cost neither the reply nor a try.
+ */
+static void hm_bus_garbage_before_reply(struct kunit *test)
+{
+	static const u8 garbage[2][12] = {
+		{ 0x68, 0x12, 0x34, 0x56, 0x78, 0x9a, 0xbc, 0xde, 0xf0, 0x01,
+		  0x00, 0x0d },
+		{ 0x41, 0x68, 0x20, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77,
+		  0x81, 0x40 },
+	};
+	struct fake_line *f;
+	struct hm_engine_stats st;
+	struct hm_txn *t;
+	u8 *buf;
+	int v;
+
+	buf = kunit_kzalloc(test, sizeof(garbage[0]) + sizeof(reply_cjt),
+			    GFP_KERNEL);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, buf);
+	for (v = 0; v < 2; v++) {
+		f = fake_new(test);
+		t = txn_cjt(test, true);
+		memcpy(buf, garbage[v], sizeof(garbage[v]));
+		memcpy(buf + sizeof(garbage[v]), reply_cjt, sizeof(reply_cjt));
+		f->reply = buf;
+		f->reply_len = sizeof(garbage[v]) + sizeof(reply_cjt);
+		f->e.timeout_ms = 1000;
+		KUNIT_ASSERT_EQ(test, hm_engine_submit(&f->e, t), 0);
+		wait_done(test, t);
+		KUNIT_EXPECT_EQ_MSG(test, t->result, 0, "garbage %d", v);
+		KUNIT_EXPECT_EQ_MSG(test, t->tries_used, 1, "garbage %d", v);
+		KUNIT_EXPECT_EQ_MSG(test, t->reply[9], 0x83, "garbage %d", v);
+		hm_engine_get_stats(&f->e, &st);
+		KUNIT_EXPECT_EQ_MSG(test, st.fr.checksum_errors, 0,
+				    "garbage %d", v);
+		KUNIT_EXPECT_EQ_MSG(test, st.fr.bad_frames, 0, "garbage %d", v);
+		KUNIT_EXPECT_EQ_MSG(test, st.fr.frames_cjt188, 1,
+				    "garbage %d", v);
+		hm_engine_kill(&f->e);
+		hm_txn_put(t);
+	}
+}
+
 static void hm_bus_wrong_address(struct kunit *test)
 {
 	struct fake_line *f = fake_new(test);
@@ -558,6 +605,7 @@ static struct kunit_case hm_bus_cases[] = {
 	KUNIT_CASE(hm_bus_echo),
 	KUNIT_CASE(hm_bus_echo_split),
 	KUNIT_CASE(hm_bus_bad_checksum),
+	KUNIT_CASE(hm_bus_garbage_before_reply),
 	KUNIT_CASE(hm_bus_wrong_address),
 	KUNIT_CASE(hm_bus_truncated),
 	KUNIT_CASE(hm_bus_probe_collision),

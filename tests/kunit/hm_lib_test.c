@@ -10,6 +10,8 @@
 #include <kunit/test.h>
 
 #include "hm_test_common.c"
+#include "hm_mbus_rules.c"
+#include "hm_mbus_prop.c"
 
 static struct hm_tctx *ctx_new(struct kunit *test)
 {
@@ -27,6 +29,8 @@ static void hm_cjt188_vectors(struct kunit *test)
 	for (i = 0; i < hm_t_cjt_count(); i++)
 		KUNIT_EXPECT_EQ_MSG(test, hm_t_cjt_vector(t, i), 0, "%s: %s",
 				    hm_t_cjt_name(i), t->msg);
+	kunit_info(test, "%u CJ/T 188 vectors (shared and tests/lib/cjt188-vectors.txt)\n",
+		   hm_t_cjt_count());
 }
 
 static void hm_libmbus_telegrams(struct kunit *test)
@@ -42,6 +46,27 @@ static void hm_libmbus_telegrams(struct kunit *test)
 	}
 	kunit_info(test, "libmbus: %u decoded, %u unsupported, %u rejected\n",
 		   n[HM_T_DECODED], n[HM_T_UNSUPPORTED], n[HM_T_REJECTED]);
+}
+
+static void hm_mbus_rules(struct kunit *test)
+{
+	struct hm_tctx *t = ctx_new(test);
+	unsigned int i;
+
+	for (i = 0; i < hm_t_mrule_count(); i++)
+		KUNIT_EXPECT_EQ_MSG(test, hm_t_mrule(t, i), 0, "%s: %s",
+				    hm_t_mrule_name(i), t->msg);
+}
+
+/* random frames against the EN 13757-3 oracle; more in `make fuzz` */
+static void hm_mbus_property(struct kunit *test)
+{
+	struct hm_tctx *t = ctx_new(test);
+	void *ws = kunit_kzalloc(test, hm_t_mbus_prop_size(), GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, ws);
+	KUNIT_EXPECT_EQ_MSG(test, hm_t_mbus_prop(t, ws, 0x5eed0001u, 3000), 0,
+			    "%s", t->msg);
 }
 
 static void hm_split_delivery(struct kunit *test)
@@ -71,6 +96,8 @@ static void hm_own_cases(struct kunit *test)
 static struct kunit_case hm_lib_cases[] = {
 	KUNIT_CASE(hm_cjt188_vectors),
 	KUNIT_CASE(hm_libmbus_telegrams),
+	KUNIT_CASE(hm_mbus_rules),
+	KUNIT_CASE(hm_mbus_property),
 	KUNIT_CASE(hm_split_delivery),
 	KUNIT_CASE(hm_own_cases),
 	{}

@@ -60,6 +60,29 @@ unsigned int hm_t_split_count(void);
 const char *hm_t_split_name(unsigned int i);
 int hm_t_split(struct hm_tctx *t, unsigned int i, unsigned int variant);
 
+/*
+ * property test: @frames random 901F replies from seed @seed, encoded by
+ * the test itself, decoded with no profile; *@redrawn counts the frames
+ * drawn again (unit position not decidable, garbage valid by chance)
+ */
+int hm_t_cjt_property(struct hm_tctx *t, u32 seed, unsigned int frames,
+		      unsigned int *redrawn);
+
+/* hm_mbus_rules.c: one vector per EN 13757-3 record rule */
+unsigned int hm_t_mrule_count(void);
+const char *hm_t_mrule_name(unsigned int i);
+int hm_t_mrule(struct hm_tctx *t, unsigned int i);
+/* a RSP_UD (CI 72) with @medium in the header and @rec as its records */
+int hm_t_mbus_frame(u8 *buf, size_t size, u8 medium, const u8 *rec,
+		    unsigned int rlen);
+
+/*
+ * hm_mbus_prop.c: @n random well-formed RSP_UD frames from @seed against
+ * an oracle of EN 13757-3; @ws is hm_t_mbus_prop_size() bytes of scratch.
+ */
+size_t hm_t_mbus_prop_size(void);
+int hm_t_mbus_prop(struct hm_tctx *t, void *ws, u32 seed, unsigned long n);
+
 extern const struct hm_t_case hm_t_cases[];
 extern const unsigned int hm_t_ncases;
 

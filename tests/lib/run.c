@@ -6,6 +6,7 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "hm_test_common.h"
 #include "hm_err.h"
@@ -13,6 +14,11 @@
 
 #ifndef HM_T_PREFIX
 #define HM_T_PREFIX ""
+#endif
+
+/* random frames of the M-Bus property test in `make check` */
+#ifndef HM_T_PROP_FRAMES
+#define HM_T_PROP_FRAMES 20000
 #endif
 
 static unsigned int passed, failed;
@@ -127,7 +133,25 @@ static int scale_vs_ref(char *msg, size_t size)
 }
 #endif
 
-int main(void)
+/* hm-lib-test --property FRAMES [SEED]: the property test alone (make fuzz) */
+static int property(struct hm_tctx *t, int argc, char **argv)
+{
+	unsigned long frames = strtoul(argv[2], NULL, 0);
+	unsigned long seed = argc > 3 ? strtoul(argv[3], NULL, 0) : 0x1088;
+	unsigned int redrawn;
+	char name[120];
+	int r;
+
+	r = hm_t_cjt_property(t, (u32)seed, (unsigned int)frames, &redrawn);
+	snprintf(name, sizeof(name), "cjt188-property-random-901f %lu frames seed %#lx",
+		 frames, seed);
+	report(name, r, t->msg);
+	printf("# property: %u frames drawn again\n", redrawn);
+	free(t);
+	return r ? 1 : 0;
+}
+
+int main(int argc, char **argv)
 {
 	struct hm_tctx *t = calloc(1, sizeof(*t));
 	unsigned int i, v, outcome[3] = { 0, 0, 0 }, heat = 0;
@@ -135,6 +159,8 @@ int main(void)
 
 	if (!t)
 		return 2;
+	if (argc > 2 && !strcmp(argv[1], "--property"))
+		return property(t, argc, argv);
 	for (i = 0; i < hm_t_cjt_count(); i++) {
 		snprintf(name, sizeof(name), "cjt188 vector %s", hm_t_cjt_name(i));
 		report(name, hm_t_cjt_vector(t, i), t->msg);
@@ -148,6 +174,10 @@ int main(void)
 			outcome[t->outcome]++;
 		if (!r && t->outcome == HM_T_DECODED)
 			heat++;
+	}
+	for (i = 0; i < hm_t_mrule_count(); i++) {
+		snprintf(name, sizeof(name), "mbus-rule %s", hm_t_mrule_name(i));
+		report(name, hm_t_mrule(t, i), t->msg);
 	}
 	for (i = 0; i < hm_t_split_count(); i++) {
 		for (v = 0; v < HM_T_SPLIT_VARIANTS; v++) {
@@ -163,6 +193,17 @@ int main(void)
 	for (i = 0; i < hm_t_ncases; i++) {
 		t->msg[0] = '\0';
 		report(hm_t_cases[i].name, hm_t_cases[i].fn(t), t->msg);
+	}
+	{
+		void *ws = calloc(1, hm_t_mbus_prop_size());
+
+		if (!ws)
+			return 2;
+		snprintf(name, sizeof(name), "mbus-property %u frames",
+			 HM_T_PROP_FRAMES);
+		report(name, hm_t_mbus_prop(t, ws, 0x5eed0001u,
+					    HM_T_PROP_FRAMES), t->msg);
+		free(ws);
 	}
 #ifdef __SIZEOF_INT128__
 	report("scale-vs-int128-reference", scale_vs_ref(t->msg, sizeof(t->msg)),

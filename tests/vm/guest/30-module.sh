@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0
-# Module lifetime: rmmod refused while attached, clean after; the ldisc
-# number follows the module parameter; attach and hangup repeated.
+# Module lifetime: rmmod refused while attached, clean after; the module
+# loads by name (modprobe, depmod'ed tree); attach and hangup repeated.
 . /tests/lib.sh
 BUS=/sys/class/heatmeter_bus/hmbus0
 
@@ -41,12 +41,17 @@ check module/attach-hangup-50 0 "$fails"
 if rmmod heatmeter 2>/tmp/rmmod.err; then ok module/rmmod; else nok module/rmmod "$(cat /tmp/rmmod.err)"; fi
 check module/class-gone gone "$([ -e /sys/class/heatmeter_bus ] || echo gone)"
 
-insmod /lib/modules/heatmeter.ko ldisc=28
-check module/param-ldisc 28 "$(cat /sys/module/heatmeter/parameters/ldisc 2>/dev/null)"
+# modprobe by name: tests/vm/run put heatmeter.ko under updates/dkms of
+# the guest's module tree, as dkms installs it, and ran depmod
+if modprobe heatmeter 2>/tmp/modprobe.err; then
+	ok module/modprobe-by-name
+else
+	nok module/modprobe-by-name "$(cat /tmp/modprobe.err)"
+fi
+check module/param-ldisc 29 "$(cat /sys/module/heatmeter/parameters/ldisc 2>/dev/null)"
 start_pty
-check module/old-number-unused yes "$(ldattach 29 "$pty" 2>/dev/null || echo yes)"
-ldattach 28 "$pty"
-check module/attach-param-number yes "$(wait_for $BUS && echo yes)"
+ldattach 29 "$pty"
+check module/attach-after-modprobe yes "$(wait_for $BUS && echo yes)"
 stop_pty
 wait_gone $BUS
 rmmod heatmeter

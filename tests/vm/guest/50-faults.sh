@@ -82,6 +82,9 @@ fault mbus-checksum 8 "Input/output error" "checksum_errors bad_frames"
 # the meter is asked again
 m2=$(meter_at ${A}2)
 echo 60000 > "$m2/max_age_ms"
+# (a fresh failed read first: the faults above may have taken longer than
+# that on a loaded host, and the test is about the cache, not the clock)
+cat "$m2/energy" > /dev/null 2>&1
 r=$(cat "$m2/stats/requests")
 cat "$m2/volume" 2>/dev/null
 check faults/error-cached "$r" "$(cat "$m2/stats/requests")"

@@ -21,6 +21,7 @@
  *   hmcdev rawclear DEV C HEX            RAW NO_REPLY clears its outputs
  *   hmcdev cancelquiet DEV               a cancelled SYNC is no reading
  *   hmcdev ptmx                          TIOCSETD heatmeter on a pty master
+ *   hmcdev ldswitch TTY MS               heatmeter for MS ms, then N_TTY
  *   hmcdev flood DEV THREADS             THREADS blocking READs on one fd
  *   hmcdev --uid UID COMMAND...          the same as that user (no caps)
  */
@@ -369,6 +370,19 @@ static int cmd_sync(int argc, char **argv)
 	return rc || early;
 }
 
+/* hex digits into raw->data; returns the number of bytes */
+static unsigned int raw_data(struct heatmeter_raw *raw, const char *hex)
+{
+	unsigned int i;
+
+	for (i = 0; hex[2 * i] && hex[2 * i + 1] && i < HEATMETER_RAW_MAX; i++) {
+		char b[3] = { hex[2 * i], hex[2 * i + 1], 0 };
+
+		raw->data[i] = strtoul(b, NULL, 16);
+	}
+	return i;
+}
+
 static int cmd_raw(const char *dev, const char *c, const char *hex, const char *ci)
 {
 	struct heatmeter_raw raw = { .size = sizeof(raw) };
@@ -376,12 +390,7 @@ static int cmd_raw(const char *dev, const char *c, const char *hex, const char *
 
 	raw.control = strtoul(c, NULL, 16);
 	raw.ci = ci ? strtoul(ci, NULL, 16) : 0;
-	for (i = 0; hex[2 * i] && hex[2 * i + 1] && i < HEATMETER_RAW_MAX; i++) {
-		char b[3] = { hex[2 * i], hex[2 * i + 1], 0 };
-
-		raw.data[i] = strtoul(b, NULL, 16);
-	}
-	raw.len = i;
+	raw.len = raw_data(&raw, hex);
 	if (ioctl(fd, HEATMETER_IOC_RAW, &raw)) {
 		printf("raw=%s\n", ename(errno));
 		return 1;
@@ -668,7 +677,7 @@ static int cmd_stopclear(const char *dev)
 static int cmd_rawclear(const char *dev, const char *c, const char *hex)
 {
 	struct heatmeter_raw raw;
-	int fd = xopen(dev, O_RDWR), i;
+	int fd = xopen(dev, O_RDWR);
 
 	memset(&raw, 0x5a, sizeof(raw));
 	raw.size = sizeof(raw);
@@ -676,12 +685,7 @@ static int cmd_rawclear(const char *dev, const char *c, const char *hex)
 	raw.ci = 0;
 	raw.flags = HEATMETER_RAW_NO_REPLY;
 	raw.timeout_ms = 0;
-	for (i = 0; hex[2 * i] && hex[2 * i + 1] && i < HEATMETER_RAW_MAX; i++) {
-		char b[3] = { hex[2 * i], hex[2 * i + 1], 0 };
-
-		raw.data[i] = strtoul(b, NULL, 16);
-	}
-	raw.len = i;
+	raw.len = raw_data(&raw, hex);
 	if (ioctl(fd, HEATMETER_IOC_RAW, &raw)) {
 		printf("raw=%s\n", ename(errno));
 		return 1;
@@ -712,6 +716,23 @@ static int cmd_cancelquiet(const char *dev)
 	else
 		printf("after_cancel=%s\n", ename(errno));
 	return 0;
+}
+
+/* attach heatmeter to @tty, hold it @ms, switch back to N_TTY, close */
+static int cmd_ldswitch(const char *tty, int ms)
+{
+	int fd = open(tty, O_RDWR | O_NOCTTY), ld = 29, ntty = 0, a, b;
+
+	if (fd < 0) {
+		printf("open=%s\n", ename(errno));
+		return 1;
+	}
+	a = ioctl(fd, TIOCSETD, &ld) ? errno : 0;
+	usleep(ms * 1000);
+	b = ioctl(fd, TIOCSETD, &ntty) ? errno : 0;
+	printf("setd=%s back=%s\n", ename(a), ename(b));
+	close(fd);
+	return a || b;
 }
 
 /* the heatmeter discipline on a pty master */
@@ -823,6 +844,8 @@ int main(int argc, char **argv)
 		return cmd_stopclear(argv[2]);
 	if (!strcmp(argv[1], "rawclear") && argc > 4)
 		return cmd_rawclear(argv[2], argv[3], argv[4]);
+	if (!strcmp(argv[1], "ldswitch") && argc > 3)
+		return cmd_ldswitch(argv[2], atoi(argv[3]));
 	if (!strcmp(argv[1], "cancelquiet"))
 		return cmd_cancelquiet(argv[2]);
 	if (!strcmp(argv[1], "flood") && argc > 3)
