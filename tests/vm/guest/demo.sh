@@ -81,6 +81,12 @@ for a in 00000987654321 00000012345678 11110021098754 4; do
 	show "$m"
 done
 say ""
+say "The same meters as heatmeterctl (libudev) lists them, with units:"
+run "heatmeterctl list"
+say ""
+say "Each meter is also a hwmon chip of its own, as lm-sensors shows it:"
+run "sensors"
+say ""
 say "Line statistics:"
 run "cd $B/stats && grep . *"
 say ""
