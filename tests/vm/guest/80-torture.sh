@@ -35,7 +35,9 @@ line() {
 			> /dev/null 2>&1 &
 		sim=$!
 		wait_for /dev/ttyTOR$L 30
-		ldattach "$LDISC" /dev/ttyTOR$L 2>/dev/null &
+		# -d: in the foreground (ldattach daemonizes by default), so that
+		# $ld is the process that holds the line
+		ldattach -d "$LDISC" /dev/ttyTOR$L > /dev/null 2>&1 &
 		ld=$!
 		usleep 300000
 		# ldattach stays only if it attached (not while rmmod raced it)
