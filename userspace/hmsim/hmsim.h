@@ -19,7 +19,7 @@ typedef uint64_t u64;
 
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 
-#define MAX_METERS	32
+#define MAX_METERS	256
 #define MAX_FAULTS	8
 #define MAX_RECORDS	48
 #define MAX_FRAME	1024
