@@ -716,11 +716,17 @@ int hm_mbus_decode(const u8 *frame, size_t len, unsigned int flags,
 	struct hm_mbus_iter it;
 	struct hm_mbus_record rec;
 	u16 want_sub = (flags & HM_MBUS_DF_SUBUNIT1) ? 1 : 0;
+	u32 want_storage = HM_MBUS_DF_STORAGE_OF(flags);
 	u32 counted = 0;
 	int r;
 
-	if (rd)
+	if (rd && !(flags & HM_MBUS_DF_MERGE))
 		hm_reading_init(rd);
+	if (rd) {
+		/* a later telegram: only what the earlier ones did not have */
+		counted = rd->valid;
+		rd->flags &= ~HM_RD_MORE_RECORDS;
+	}
 	r = hm_mbus_parse_header(frame, len, id, &it);
 	if (r)
 		return r;
@@ -750,7 +756,7 @@ int hm_mbus_decode(const u8 *frame, size_t len, unsigned int flags,
 			if ((rec.vif & 0x7f) == 0x78 || !id->id[0])
 				hm_hex_digits_rev(rec.data, rec.dlen, dst);
 		}
-		if (!rd || rec.storage || rec.tariff ||
+		if (!rd || rec.storage != want_storage || rec.tariff ||
 		    rec.subunit != want_sub ||
 		    rec.function != HM_MBUS_FN_INST)
 			continue;

@@ -268,6 +268,10 @@ int hm_mbus_record_value(const struct hm_mbus_record *rec, unsigned int *q,
 
 /* hm_mbus_decode() flags */
 #define HM_MBUS_DF_SUBUNIT1	0x01	/* report subunit-1 records (test mode) */
+#define HM_MBUS_DF_MERGE	0x02	/* add to @rd: a later telegram of a read */
+/* report the records of storage number N (due-date values), not storage 0 */
+#define HM_MBUS_DF_STORAGE(n)	(((n) & 0xffffu) << 8)
+#define HM_MBUS_DF_STORAGE_OF(f)	(((f) >> 8) & 0xffffu)
 
 /**
  * hm_mbus_decode() - decode a RSP_UD into identity and reading
@@ -283,6 +287,11 @@ int hm_mbus_record_value(const struct hm_mbus_record *rec, unsigned int *q,
  * quantity is not valid in @rd; later records of the same quantity never
  * stand in for it, and errors in records that do not count are ignored.
  * HM_RD_MORE_RECORDS is set when a DIF 0x1F was seen.
+ * With HM_MBUS_DF_MERGE, @rd is not cleared first: the telegram adds the
+ * quantities @rd does not have yet (a multi-telegram read, in order), and
+ * HM_RD_MORE_RECORDS tells whether this telegram announced another one.
+ * HM_MBUS_DF_STORAGE(N) reports storage number N's records instead of the
+ * current values (N = 1: the due-date values of a heat meter).
  *
  * Return: 0, or negative HM_E* for a frame or a record structure that
  * cannot be parsed.

@@ -58,6 +58,7 @@ enum hm_bus_stat {
 	HM_BS_COLLISIONS,
 	HM_BS_ECHOES,
 	HM_BS_UNSOLICITED,
+	HM_BS_LATE,
 	HM_BS_TRANSACTIONS,
 };
 
@@ -101,6 +102,8 @@ static u64 hm_bus_stat(struct hm_bus *bus, unsigned int idx)
 		return st.eng[HM_ES_ECHOES];
 	case HM_BS_UNSOLICITED:
 		return st.eng[HM_ES_UNSOLICITED];
+	case HM_BS_LATE:
+		return st.eng[HM_ES_LATE];
 	default:
 		return st.eng[HM_ES_TRANSACTIONS];
 	}
@@ -141,6 +144,7 @@ HM_STAT_ATTR(retries, HM_BS_RETRIES);
 HM_STAT_ATTR(collisions, HM_BS_COLLISIONS);
 HM_STAT_ATTR(echoes, HM_BS_ECHOES);
 HM_STAT_ATTR(unsolicited, HM_BS_UNSOLICITED);
+HM_STAT_ATTR(late_replies, HM_BS_LATE);
 HM_STAT_ATTR(transactions, HM_BS_TRANSACTIONS);
 
 static struct attribute *hm_bus_stats_attrs[] = {
@@ -160,6 +164,7 @@ static struct attribute *hm_bus_stats_attrs[] = {
 	&hm_stat_collisions.attr.attr,
 	&hm_stat_echoes.attr.attr,
 	&hm_stat_unsolicited.attr.attr,
+	&hm_stat_late_replies.attr.attr,
 	&hm_stat_transactions.attr.attr,
 	NULL
 };
@@ -301,6 +306,24 @@ static ssize_t line_idle_ms_store(struct device *dev,
 }
 static DEVICE_ATTR_RW(line_idle_ms);
 
+static ssize_t adapter_latency_ms_show(struct device *dev,
+				       struct device_attribute *attr, char *buf)
+{
+	struct hm_engine *e = &to_hm_bus(dev)->engine;
+
+	return sysfs_emit(buf, "%u\n", READ_ONCE(e->latency_ms));
+}
+
+static ssize_t adapter_latency_ms_store(struct device *dev,
+					struct device_attribute *attr,
+					const char *buf, size_t count)
+{
+	struct hm_engine *e = &to_hm_bus(dev)->engine;
+
+	return hm_engine_store_u32(e, buf, count, 2000, 0, &e->latency_ms);
+}
+static DEVICE_ATTR_RW(adapter_latency_ms);
+
 static ssize_t echo_show(struct device *dev, struct device_attribute *attr,
 			 char *buf)
 {
@@ -402,7 +425,7 @@ static ssize_t new_meter_store(struct device *dev,
 	struct hm_bus *bus = to_hm_bus(dev);
 	const struct hm_profile *prof;
 	struct hm_meter *m;
-	u8 proto, wire[7], primary;
+	u8 proto, wire[8], primary;
 	int ret;
 
 	ret = hm_meter_parse(buf, &proto, wire, &primary, &prof);
@@ -420,7 +443,7 @@ static ssize_t delete_meter_store(struct device *dev,
 	struct hm_bus *bus = to_hm_bus(dev);
 	const struct hm_profile *prof;
 	struct hm_meter *m;
-	u8 proto, wire[7], primary;
+	u8 proto, wire[8], primary;
 	int ret;
 
 	ret = hm_meter_parse(buf, &proto, wire, &primary, &prof);
@@ -445,6 +468,7 @@ static struct attribute *hm_bus_attrs[] = {
 	&dev_attr_response_timeout_ms.attr,
 	&dev_attr_retries.attr,
 	&dev_attr_line_idle_ms.attr,
+	&dev_attr_adapter_latency_ms.attr,
 	&dev_attr_echo.attr,
 	&dev_attr_poll_interval_ms.attr,
 	&dev_attr_allow_trigger.attr,
@@ -640,6 +664,11 @@ struct hm_bus *hm_bus_create(struct tty_struct *tty)
 	INIT_DELAYED_WORK(&bus->poll_work, hm_poll_work);
 	hm_scan_init(bus);
 	hm_engine_init(&bus->engine, &hm_tty_line_ops, tty_get_baud_rate(tty));
+	/* a USB adapter reports data only every latency timer (16 ms) */
+	if (tty->driver && tty->driver->name &&
+	    (!strncmp(tty->driver->name, "ttyUSB", 6) ||
+	     !strncmp(tty->driver->name, "ttyACM", 6)))
+		bus->engine.latency_ms = HM_USB_LATENCY_MS;
 
 	device_initialize(&bus->dev);
 	bus->dev.class = &hm_bus_class;

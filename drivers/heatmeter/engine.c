@@ -35,16 +35,32 @@ static ktime_t hm_gap(const struct hm_engine *e)
 			   (u64)HM_GAP_SLACK_MS * NSEC_PER_MSEC);
 }
 
-static u32 hm_auto_timeout_ms(u32 baud, u8 expect)
+/**
+ * hm_engine_window_ms() - the M-Bus response window
+ * @baud: line speed
+ * @latency_ms: the adapter's latency
+ *
+ * EN 13757-2: a slave answers between 11 bit times and 330 bit times +
+ * 50 ms after the end of the master's telegram.
+ *
+ * Return: 330 bit times + 50 ms + @latency_ms, rounded up to ms.
+ */
+u32 hm_engine_window_ms(u32 baud, u32 latency_ms)
+{
+	u64 ns = hm_bits_ns(baud, 330) +
+		 (u64)(50 + latency_ms) * NSEC_PER_MSEC;
+
+	return (u32)div_u64(ns + NSEC_PER_MSEC - 1, NSEC_PER_MSEC);
+}
+
+static u32 hm_auto_timeout_ms(u32 baud, u32 latency_ms, u8 expect)
 {
 	u64 ns;
 
-	if (expect == HM_EXPECT_CJT188)
-		ns = (u64)HM_CJT188_TR_MS * NSEC_PER_MSEC +
-		     hm_bits_ns(baud, 30 * HM_BITS_PER_BYTE);
-	else
-		ns = hm_bits_ns(baud, 330) +
-		     (u64)(50 + HM_MBUS_SLACK_MS) * NSEC_PER_MSEC;
+	if (expect != HM_EXPECT_CJT188)
+		return hm_engine_window_ms(baud, latency_ms);
+	ns = (u64)(HM_CJT188_TR_MS + latency_ms) * NSEC_PER_MSEC +
+	     hm_bits_ns(baud, 30 * HM_BITS_PER_BYTE);
 	return (u32)div_u64(ns + NSEC_PER_MSEC - 1, NSEC_PER_MSEC);
 }
 
@@ -54,7 +70,8 @@ static u32 hm_auto_timeout_ms(u32 baud, u8 expect)
  * @expect: enum hm_expect of the transaction
  *
  * Return: the override, or the value derived from the baud rate
- * (CJ/T 188: 500 ms + 30 byte times; M-Bus: 330 bit times + 50 ms + slack).
+ * (CJ/T 188: 500 ms + 30 byte times; M-Bus: 330 bit times + 50 ms),
+ * both plus the adapter latency.
  */
 u32 hm_engine_timeout_ms(struct hm_engine *e, u8 expect)
 {
@@ -62,20 +79,39 @@ u32 hm_engine_timeout_ms(struct hm_engine *e, u8 expect)
 	u32 ms;
 
 	spin_lock_irqsave(&e->lock, flags);
-	ms = e->timeout_ms ? e->timeout_ms : hm_auto_timeout_ms(e->baud, expect);
+	ms = e->timeout_ms ? e->timeout_ms :
+	     hm_auto_timeout_ms(e->baud, e->latency_ms, expect);
 	spin_unlock_irqrestore(&e->lock, flags);
 	return ms;
+}
+
+/* what the current phase of @t waits for */
+static u8 hm_txn_expect(const struct hm_txn *t)
+{
+	return t->pre_len && !t->phase ? HM_EXPECT_MBUS_ACK : t->expect;
+}
+
+/* the bytes the current phase of @t sends */
+static const u8 *hm_txn_bytes(const struct hm_txn *t, unsigned int *len)
+{
+	if (t->pre_len && !t->phase) {
+		*len = t->pre_len;
+		return t->pre;
+	}
+	*len = t->req_len;
+	return t->req;
 }
 
 static ktime_t hm_resp_timeout(const struct hm_engine *e,
 			       const struct hm_txn *t)
 {
-	u32 ms = t->timeout_ms;
+	u8 expect = hm_txn_expect(t);
+	u32 ms = expect == t->expect ? t->timeout_ms : 0;
 
 	if (!ms)
 		ms = e->timeout_ms;
 	if (!ms)
-		ms = hm_auto_timeout_ms(e->baud, t->expect);
+		ms = hm_auto_timeout_ms(e->baud, e->latency_ms, expect);
 	return ms_to_ktime(ms);
 }
 
@@ -120,21 +156,76 @@ static void hm_engine_try_done(struct hm_engine *e, int result, int lib_err)
 	queue_work(system_wq, &e->work);
 }
 
+/*
+ * A secondary address against a selection mask: an F nibble of the ID, a
+ * whole FF byte of MAN, VER or MED matches anything (EN 13757-3).
+ */
+static bool hm_sec_ok(const u8 *mask, const u8 *a)
+{
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		if ((mask[i] & 0xf0) != 0xf0 &&
+		    (mask[i] & 0xf0) != (a[i] & 0xf0))
+			return false;
+		if ((mask[i] & 0x0f) != 0x0f &&
+		    (mask[i] & 0x0f) != (a[i] & 0x0f))
+			return false;
+	}
+	for (i = 4; i < 8; i++)
+		if (mask[i] != 0xff && mask[i] != a[i])
+			return false;
+	return true;
+}
+
 static bool hm_addr_ok(const struct hm_txn *t, const u8 *a, size_t n)
 {
-	return !t->match_len || (t->match_len == n && !memcmp(a, t->match, n));
+	if (!t->match_len)
+		return true;
+	if (t->match_len != n)
+		return false;
+	return n == 8 ? hm_sec_ok(t->match, a) : !memcmp(a, t->match, n);
+}
+
+/*
+ * The address @f answers from, as a transaction matches it: CJ/T 188
+ * A0..A6; M-Bus RSP_UD: A, or (@want 8) the header's secondary address.
+ */
+static const u8 *hm_frame_addr(const struct hm_frame_result *f, u8 want,
+			       size_t *n)
+{
+	const u8 *d = f->data;
+
+	if (f->type == HM_FRAME_CJT188 && f->len > 10 && (d[9] & 0x80)) {
+		*n = 7;
+		return d + 2;
+	}
+	if (f->type != HM_FRAME_MBUS_LONG || f->len <= 6 ||
+	    (d[4] & 0xcf) != 0x08)
+		return NULL;
+	if (want == 8) {
+		/* CI 72/76: the long header starts with ID MAN VER MED */
+		if (f->len < 17 || (d[6] != 0x72 && d[6] != 0x76))
+			return NULL;
+		*n = 8;
+		return d + 7;
+	}
+	*n = 1;
+	return d + 5;
 }
 
 /* is @f the reply @t waits for? */
 static bool hm_reply_matches(const struct hm_txn *t,
 			     const struct hm_frame_result *f)
 {
-	const u8 *d = f->data;
+	const u8 *a;
+	size_t n;
 
-	switch (t->expect) {
+	switch (hm_txn_expect(t)) {
 	case HM_EXPECT_CJT188:
-		return f->type == HM_FRAME_CJT188 && f->len > 10 &&
-		       (d[9] & 0x80) && hm_addr_ok(t, d + 2, 7);
+		if (f->type != HM_FRAME_CJT188)
+			return false;
+		break;
 	case HM_EXPECT_MBUS_ACK:
 		return f->type == HM_FRAME_MBUS_ACK;
 	case HM_EXPECT_MBUS_ANY:
@@ -142,21 +233,53 @@ static bool hm_reply_matches(const struct hm_txn *t,
 			return true;
 		fallthrough;
 	case HM_EXPECT_MBUS_RSP:
-		return f->type == HM_FRAME_MBUS_LONG && f->len > 6 &&
-		       (d[4] & 0xcf) == 0x08 && hm_addr_ok(t, d + 5, 1);
+		if (f->type != HM_FRAME_MBUS_LONG)
+			return false;
+		break;
 	default:
 		return false;
 	}
+	a = hm_frame_addr(f, t->match_len, &n);
+	return a && hm_addr_ok(t, a, n);
+}
+
+/*
+ * A frame nobody waits for: the late reply of the newest transaction that
+ * timed out? Tell its owner how late it was (the meter widens its window).
+ */
+static bool hm_engine_late(struct hm_engine *e,
+			   const struct hm_frame_result *f, ktime_t now)
+{
+	const u8 *a;
+	size_t n;
+	s64 ms;
+
+	if (!e->late_owner || f->status < 0)
+		return false;
+	a = hm_frame_addr(f, e->late_match_len, &n);
+	if (!a || n != e->late_match_len ||
+	    (n == 8 ? !hm_sec_ok(e->late_match, a) :
+		      memcmp(a, e->late_match, n)))
+		return false;
+	ms = ktime_ms_delta(now, e->late_since);
+	if (ms < 0 || ms > HM_LATE_MAX_MS)
+		return false;
+	e->stats[HM_ES_LATE]++;
+	if (e->ops->late)
+		e->ops->late(e, e->late_owner, (u32)ms);
+	e->late_owner = NULL;
+	return true;
 }
 
 /* is @f our own request coming back? */
 static bool hm_is_echo(const struct hm_txn *t, const struct hm_frame_result *f)
 {
-	unsigned int i;
+	unsigned int i, len;
+	const u8 *req = hm_txn_bytes(t, &len);
 
-	for (i = 0; i < t->req_len && t->req[i] == 0xfe; i++)
+	for (i = 0; i < len && req[i] == 0xfe; i++)
 		;
-	return t->req_len - i == f->len && !memcmp(t->req + i, f->data, f->len);
+	return len - i == f->len && !memcmp(req + i, f->data, f->len);
 }
 
 /* a frame from the framer; lock held */
@@ -164,7 +287,8 @@ static void hm_engine_frame(struct hm_engine *e, struct hm_txn *t,
 			    const struct hm_frame_result *f, ktime_t now)
 {
 	if (!t) {
-		e->stats[HM_ES_UNSOLICITED]++;
+		if (!hm_engine_late(e, f, now))
+			e->stats[HM_ES_UNSOLICITED]++;
 		return;
 	}
 	if (f->status < 0) {
@@ -178,14 +302,33 @@ static void hm_engine_frame(struct hm_engine *e, struct hm_txn *t,
 		return;
 	}
 	if (!hm_reply_matches(t, f)) {
-		e->stats[HM_ES_UNSOLICITED]++;
+		if (!hm_engine_late(e, f, now))
+			e->stats[HM_ES_UNSOLICITED]++;
 		return;
+	}
+	/* too early for an answer to this request: an older one's */
+	if (t->min_latency_ms && hm_txn_expect(t) == t->expect &&
+	    (!t->t.sent || ktime_before(t->t.first_rx,
+					ktime_add_ms(t->t.sent,
+						     t->min_latency_ms)))) {
+		e->stats[HM_ES_LATE]++;
+		t->t.first_rx = 0;
+		return;
+	}
+	if (t->flags & HM_TXN_LISTEN) {
+		/* keep listening to the end of the window */
+		if (t->got) {
+			t->extra = true;
+			return;
+		}
+		t->got = true;
 	}
 	memcpy(t->reply, f->data, f->len);
 	t->reply_len = f->len;
 	t->reply_type = f->type;
 	t->t.frame = now;
-	hm_engine_try_done(e, 0, 0);
+	if (!(t->flags & HM_TXN_LISTEN))
+		hm_engine_try_done(e, 0, 0);
 }
 
 /* push bytes through the framer; lock held */
@@ -234,6 +377,8 @@ void hm_engine_receive(struct hm_engine *e, const u8 *data, const u8 *flags,
 		       size_t len)
 {
 	ktime_t now = ktime_get();
+	unsigned int req_len = 0;
+	const u8 *req = NULL;
 	unsigned long irqfl;
 	struct hm_txn *t;
 	size_t i = 0, n;
@@ -243,17 +388,23 @@ void hm_engine_receive(struct hm_engine *e, const u8 *data, const u8 *flags,
 	if (e->dead)
 		goto out;
 	t = (e->state == HM_ENG_SEND || e->state == HM_ENG_WAIT) ? e->cur : NULL;
+	if (t) {
+		req = hm_txn_bytes(t, &req_len);
+		for (n = 0; flags && n < len; n++)
+			if (flags[n])
+				t->flagged = true;
+	}
 	while (i < len) {
-		bool echoing = t && e->echo && t->echo_pos < t->req_len;
+		bool echoing = t && e->echo && t->echo_pos < req_len;
 
 		if (echoing) {
-			for (n = 0; i + n < len && t->echo_pos < t->req_len &&
-			     data[i + n] == t->req[t->echo_pos] &&
+			for (n = 0; i + n < len && t->echo_pos < req_len &&
+			     data[i + n] == req[t->echo_pos] &&
 			     (!flags || !flags[i + n]); n++)
 				t->echo_pos++;
 			if (n) {
 				i += n;
-				if (t->echo_pos == t->req_len)
+				if (t->echo_pos == req_len)
 					e->stats[HM_ES_ECHOES]++;
 				continue;
 			}
@@ -265,7 +416,7 @@ void hm_engine_receive(struct hm_engine *e, const u8 *data, const u8 *flags,
 			}
 			/* not our echo (FE: a preamble, keep matching) */
 			if (data[i] != 0xfe)
-				t->echo_pos = t->req_len;
+				t->echo_pos = req_len;
 		}
 		n = echoing ? 1 : len - i;
 		if (t && !t->t.first_rx)
@@ -338,7 +489,11 @@ static enum hrtimer_restart hm_engine_timer(struct hrtimer *timer)
 			hm_engine_arm(e);
 			break;
 		}
-		if (t->junk) {
+		if (t->got) {
+			/* listened to the end: alone and clean, or not */
+			hm_engine_try_done(e, t->junk || t->extra || t->flagged ?
+					   -EIO : 0, 0);
+		} else if (t->junk) {
 			/* bytes came, no frame: corrupt */
 			hm_engine_try_done(e, -EIO, 0);
 		} else {
@@ -372,11 +527,13 @@ static void hm_txn_finish(struct hm_txn *t, int result)
 static int hm_engine_transmit(struct hm_engine *e, struct hm_txn *t)
 {
 	unsigned long flags;
+	unsigned int len;
+	const u8 *req;
 	size_t n = 0;
 	u32 baud;
 	int ret, ret2;
 
-	if (t->wake_count) {
+	if (t->wake_count && (!t->pre_len || !t->phase)) {
 		while (n < HM_WAKE_MAX && n < t->wake_count)
 			e->wakebuf[n++] = t->wake_byte;
 		while (n < HM_WAKE_MAX && n < (size_t)t->wake_count + t->wake2_count)
@@ -408,10 +565,11 @@ static int hm_engine_transmit(struct hm_engine *e, struct hm_txn *t)
 			msleep(t->wake_pause_ms);
 	}
 	t->t.tx_start = ktime_get();
-	ret = e->ops->send(e, t->req, t->req_len);
+	req = hm_txn_bytes(t, &len);
+	ret = e->ops->send(e, req, len);
 	if (!ret) {
 		spin_lock_irqsave(&e->lock, flags);
-		e->stats[HM_ES_TX_BYTES] += t->req_len;
+		e->stats[HM_ES_TX_BYTES] += len;
 		spin_unlock_irqrestore(&e->lock, flags);
 	}
 	return ret;
@@ -420,6 +578,54 @@ static int hm_engine_transmit(struct hm_engine *e, struct hm_txn *t)
 static bool hm_retryable(int result)
 {
 	return result == -ETIMEDOUT || result == -EIO;
+}
+
+/*
+ * The line is idle from its last activity (our request or the last byte
+ * received), not from when the work got round to it: after a silent
+ * window the next request may go at once. Lock held.
+ */
+static void hm_engine_idle_from(struct hm_engine *e, struct hm_txn *t)
+{
+	ktime_t last = t->t.sent ? t->t.sent : ktime_get();
+
+	if (ktime_after(e->last_rx, last))
+		last = e->last_rx;
+	e->idle_until = ktime_add_ms(last, e->idle_ms);
+}
+
+/*
+ * A good try of a two-part transaction: go on with it, first in the queue.
+ * After the selection (@pre) its request; after a reply the owner may
+ * want one more telegram (@more). Lock held.
+ */
+static bool hm_engine_next_phase(struct hm_engine *e, struct hm_txn *t)
+{
+	if (t->result || t->final || t->taken || e->dead)
+		return false;
+	if (t->pre_len && !t->phase) {
+		t->phase = 1;
+		t->tries_used--;	/* the same try goes on */
+		return true;
+	}
+	if (t->replies < U8_MAX)
+		t->replies++;
+	if (!t->more || !t->more(t))
+		return false;
+	t->tries_used = 0;
+	return true;
+}
+
+/* remember a silent transaction: its reply may come late. Lock held. */
+static void hm_engine_note_silent(struct hm_engine *e, struct hm_txn *t)
+{
+	if (!t->owner || !t->match_len || hm_txn_expect(t) != t->expect ||
+	    !t->t.first_sent)
+		return;
+	e->late_owner = t->owner;
+	memcpy(e->late_match, t->match, t->match_len);
+	e->late_match_len = t->match_len;
+	e->late_since = t->t.first_sent;
 }
 
 static void hm_engine_work(struct work_struct *work)
@@ -439,10 +645,21 @@ static void hm_engine_work(struct work_struct *work)
 			tries = t->tries ? t->tries : e->tries;
 			e->cur = NULL;
 			e->state = HM_ENG_IDLE;
-			e->idle_until = ktime_add_ms(ktime_get(), e->idle_ms);
+			hm_engine_idle_from(e, t);
+			if (hm_engine_next_phase(e, t)) {
+				/* the selection answered, or one more telegram */
+				list_add(&t->node, &e->queue);
+				spin_unlock_irqrestore(&e->lock, flags);
+				continue;
+			}
+			if (t->result == -ETIMEDOUT && !t->taken)
+				hm_engine_note_silent(e, t);
 			if (hm_retryable(t->result) && !t->final &&
 			    t->tries_used < tries) {
 				e->stats[HM_ES_RETRIES]++;
+				/* reselect, unless telegrams already came */
+				if (!t->replies)
+					t->phase = 0;
 				list_add(&t->node, &e->queue);
 				spin_unlock_irqrestore(&e->lock, flags);
 				continue;
@@ -469,10 +686,15 @@ static void hm_engine_work(struct work_struct *work)
 		t->echo_pos = 0;
 		t->junk = false;
 		t->stalled = false;
+		t->flagged = false;
+		t->got = false;
+		t->extra = false;
 		t->result = 0;
+		t->t.sent = 0;
 		t->t.first_rx = 0;
 		t->t.frame = 0;
-		hm_framer_set_mode(&e->framer, t->expect == HM_EXPECT_CJT188 ?
+		hm_framer_set_mode(&e->framer,
+				   hm_txn_expect(t) == HM_EXPECT_CJT188 ?
 				   HM_MODE_CJT188 : HM_MODE_MBUS);
 		spin_unlock_irqrestore(&e->lock, flags);
 
@@ -482,6 +704,8 @@ static void hm_engine_work(struct work_struct *work)
 		if (e->dead)
 			break;
 		t->t.sent = ktime_get();
+		if (!t->t.first_sent && hm_txn_expect(t) == t->expect)
+			t->t.first_sent = t->t.sent;
 		if (e->state == HM_ENG_DONE) {
 			/* the reply beat us */
 		} else if (ret) {
@@ -592,6 +816,8 @@ int hm_engine_submit(struct hm_engine *e, struct hm_txn *t)
 	return 0;
 }
 
+static bool hm_txn_owned_by(const struct hm_txn *q, const void *key);
+
 /*
  * Take the queued transactions @match selects off the queue and complete
  * them with @result. The queue's head may have held the line for its
@@ -615,8 +841,12 @@ static unsigned int hm_engine_take(struct hm_engine *e,
 		}
 	}
 	/* the one on the wire ends with this try: no retry for it */
-	if (e->cur && match(e->cur, key))
+	if (e->cur && match(e->cur, key)) {
 		e->cur->final = true;
+		e->cur->taken = true;
+	}
+	if (e->late_owner && match == hm_txn_owned_by && e->late_owner == key)
+		e->late_owner = NULL;
 	if (n && !e->dead && e->state == HM_ENG_IDLE)
 		queue_work(system_wq, &e->work);
 	spin_unlock_irqrestore(&e->lock, flags);
@@ -729,7 +959,10 @@ void hm_txn_get(struct hm_txn *t)
 
 static void hm_txn_release(struct kref *ref)
 {
-	kfree(container_of(ref, struct hm_txn, ref));
+	struct hm_txn *t = container_of(ref, struct hm_txn, ref);
+
+	kfree(t->acc);
+	kfree(t);
 }
 
 void hm_txn_put(struct hm_txn *t)

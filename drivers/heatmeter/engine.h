@@ -30,13 +30,15 @@
 #include "frame.h"
 
 #define HM_TXN_REQ_MAX		272	/* request bytes (M-Bus long frame + FE) */
+#define HM_TXN_PRE_MAX		24	/* selection before the request */
 #define HM_WAKE_MAX		1024	/* wake-up bytes sent per try */
 
 #define HM_DEFAULT_TRIES	3
 #define HM_MAX_TRIES		10
 #define HM_LINE_IDLE_MS		30	/* CJ/T 188: line idle between frames */
 #define HM_CJT188_TR_MS		500	/* CJ/T 188: Tr = 500 ms + 30 Tbyte */
-#define HM_MBUS_SLACK_MS	200	/* M-Bus: adapter and meter slack */
+#define HM_USB_LATENCY_MS	20	/* USB adapters: latency timer + margin */
+#define HM_LATE_MAX_MS		10000	/* later than this a reply is nobody's */
 #define HM_GAP_SLACK_MS		100	/* inter-byte timeout slack (adapters) */
 #define HM_STALL_MS		25	/* a timer this late: the system stalled */
 
@@ -51,6 +53,9 @@ enum hm_expect {
 
 /* transaction flags */
 #define HM_TXN_PROBE	0x01	/* scan probe: a bad reply is a collision */
+#define HM_TXN_LISTEN	0x02	/* after the reply, listen to the end of the
+				 * response window: any further byte or a
+				 * flagged byte makes the try a collision */
 
 /**
  * struct hm_txn_times - timestamps of one transaction
@@ -59,6 +64,7 @@ enum hm_expect {
  *            the line (of the last try; after any wake-up sequence)
  * @sent: CLOCK_MONOTONIC when the last request byte was handed to the
  *        UART and drained (of the last try)
+ * @first_sent: @sent of the transaction's first try
  * @first_rx: CLOCK_MONOTONIC of the first reply byte (0 = none)
  * @frame: CLOCK_MONOTONIC when the reply frame was complete (0 = none)
  * @done: CLOCK_MONOTONIC of completion
@@ -68,6 +74,7 @@ struct hm_txn_times {
 	ktime_t queued;
 	ktime_t tx_start;
 	ktime_t sent;
+	ktime_t first_sent;
 	ktime_t first_rx;
 	ktime_t frame;
 	ktime_t done;
@@ -76,6 +83,7 @@ struct hm_txn_times {
 
 struct hm_txn;
 typedef void (*hm_txn_complete_t)(struct hm_txn *t);
+typedef bool (*hm_txn_more_t)(struct hm_txn *t);
 
 /**
  * struct hm_txn - one request/reply exchange
@@ -83,9 +91,14 @@ typedef void (*hm_txn_complete_t)(struct hm_txn *t);
  * @node: queue entry (engine)
  * @req: request bytes as sent (preamble included)
  * @req_len: number of request bytes
+ * @pre: a request sent first, answered by E5 (M-Bus selection): every try
+ *       sends it, then @req; both go as one unit (nothing in between)
+ * @pre_len: bytes in @pre (0 = none)
+ * @phase: engine: 0 while @pre is on its way, 1 for @req
  * @expect: enum hm_expect
  * @flags: HM_TXN_*
- * @match: reply address that must match (CJ/T 188: A0..A6; M-Bus: A)
+ * @match: reply address that must match (CJ/T 188: A0..A6; M-Bus: A, or
+ *         with 8 bytes the secondary address ID MAN VER MED as sent)
  * @match_len: bytes in @match (0 = any address)
  * @tries: number of tries (0 = the bus setting)
  * @timeout_ms: response timeout (0 = the bus setting / automatic)
@@ -95,6 +108,15 @@ typedef void (*hm_txn_complete_t)(struct hm_txn *t);
  * @wake2_byte: second wake-up byte
  * @wake2_count: number of @wake2_byte
  * @wake_pause_ms: pause after the wake-up
+ * @min_latency_ms: a reply that starts earlier than this after the request
+ *                  is a late reply of an earlier exchange: discarded
+ * @more: called (engine lock held, atomic) after each good reply of @req:
+ *        true if it rewrote @req for one more exchange (the next telegram),
+ *        which then goes at once, before anything else; a failed one is
+ *        resent as is (no @pre again)
+ * @replies: good replies to @req so far
+ * @acc: owner's: what @more keeps across the exchanges; kfree()d with the
+ *       transaction
  * @complete: called once in process context when the transaction ends
  * @priv: owner's data
  * @not_before: CLOCK_MONOTONIC instant before which nothing of this
@@ -119,15 +141,23 @@ typedef void (*hm_txn_complete_t)(struct hm_txn *t);
  * @stalled: engine: this try's deadline was already extended once because
  *           the timer ran late (the system, not the line, stalled)
  * @final: engine: the line failed, no retry
+ * @taken: engine: cancelled while on the wire (the owner may be gone)
+ * @flagged: engine: a byte of this try came with a parity, framing or
+ *           break flag
+ * @got: engine (HM_TXN_LISTEN): the reply came, listening on
+ * @extra: engine (HM_TXN_LISTEN): more bytes came after the reply
  */
 struct hm_txn {
 	struct kref ref;
 	struct list_head node;
 	u8 req[HM_TXN_REQ_MAX];
 	u16 req_len;
+	u8 pre[HM_TXN_PRE_MAX];
+	u8 pre_len;
+	u8 phase;
 	u8 expect;
 	u8 flags;
-	u8 match[7];
+	u8 match[8];
 	u8 match_len;
 	u8 tries;
 	u32 timeout_ms;
@@ -137,6 +167,10 @@ struct hm_txn {
 	u16 wake_count;
 	u16 wake2_count;
 	u16 wake_pause_ms;
+	u32 min_latency_ms;
+	hm_txn_more_t more;
+	u8 replies;
+	void *acc;
 	hm_txn_complete_t complete;
 	void *priv;
 	ktime_t not_before;
@@ -157,6 +191,10 @@ struct hm_txn {
 	bool junk;
 	bool stalled;
 	bool final;
+	bool taken;
+	bool flagged;
+	bool got;
+	bool extra;
 };
 
 struct hm_engine;
@@ -167,11 +205,14 @@ struct hm_engine;
  *        process context, may sleep; 0 or -errno
  * @set_baud: change the line speed (wake-up sequences); process context
  * @abort: wake a @send sleeping on the line (the engine is being killed)
+ * @late: a reply came @ms after the request of a transaction of @owner
+ *        that had timed out; engine lock held (atomic context)
  */
 struct hm_line_ops {
 	int (*send)(struct hm_engine *e, const u8 *buf, size_t len);
 	int (*set_baud)(struct hm_engine *e, u32 baud);
 	void (*abort)(struct hm_engine *e);
+	void (*late)(struct hm_engine *e, const void *owner, u32 ms);
 };
 
 /* engine statistics (the framer counts the rest) */
@@ -185,6 +226,8 @@ enum hm_eng_stat {
 	HM_ES_ECHOES,
 	HM_ES_UNSOLICITED,
 	HM_ES_BAD_REPLIES,
+	HM_ES_LATE,
+	HM_ES_GLITCHES,
 	HM_ES_COUNT
 };
 
@@ -209,10 +252,15 @@ enum hm_eng_state {
  * @timer: response, inter-byte and line-idle deadlines
  * @idle_until: no request before this instant
  * @last_rx: when the last byte came in
+ * @late_owner: owner of the newest transaction that timed out (NULL: none)
+ * @late_match: its reply address (@late_match_len bytes)
+ * @late_match_len: bytes in @late_match
+ * @late_since: its first try's end of request
  * @baud: line speed in baud
  * @timeout_ms: response timeout override (0 = from the baud rate)
  * @tries: tries per transaction
  * @idle_ms: line idle between frames
+ * @latency_ms: adapter latency added to the M-Bus response window
  * @echo: strip the request's echo
  * @stats: enum hm_eng_stat counters
  * @wakebuf: wake-up bytes (used by the work only)
@@ -230,10 +278,15 @@ struct hm_engine {
 	struct hrtimer timer;
 	ktime_t idle_until;
 	ktime_t last_rx;
+	const void *late_owner;
+	u8 late_match[8];
+	u8 late_match_len;
+	ktime_t late_since;
 	u32 baud;
 	u32 timeout_ms;
 	u32 tries;
 	u32 idle_ms;
+	u32 latency_ms;
 	bool echo;
 	u64 stats[HM_ES_COUNT];
 	u8 wakebuf[HM_WAKE_MAX];
@@ -261,6 +314,7 @@ void hm_engine_receive(struct hm_engine *e, const u8 *data, const u8 *flags,
 void hm_engine_set_baud(struct hm_engine *e, u32 baud);
 void hm_engine_get_stats(struct hm_engine *e, struct hm_engine_stats *st);
 u32 hm_engine_timeout_ms(struct hm_engine *e, u8 expect);
+u32 hm_engine_window_ms(u32 baud, u32 latency_ms);
 
 struct hm_txn *hm_txn_alloc(gfp_t gfp);
 void hm_txn_get(struct hm_txn *t);

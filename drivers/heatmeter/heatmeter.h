@@ -61,6 +61,12 @@ enum hm_scan_state {
  * @to: last M-Bus primary address
  * @addr: CJ/T 188 address (A0..A6 on the wire)
  * @has_addr: @addr was given (else broadcast)
+ * @secondary: an M-Bus secondary search under @mask
+ * @mask: its selection mask (ID0..3 MAN VER MED, F nibbles / FF wildcards)
+ * @stop: asked to stop (scan stop)
+ * @selects: selection telegrams sent (secondary search)
+ * @started: CLOCK_MONOTONIC of the start
+ * @ms: duration of the finished scan
  * @done: probes finished
  * @total: probes to make
  * @found: meters found
@@ -74,6 +80,12 @@ struct hm_scan {
 	u8 to;
 	u8 addr[7];
 	bool has_addr;
+	bool secondary;
+	u8 mask[8];
+	bool stop;
+	u32 selects;
+	ktime_t started;
+	u32 ms;
 	u32 done;
 	u32 total;
 	u32 found;
@@ -142,9 +154,12 @@ struct hm_bus {
  * @node: entry in @bus->meters
  * @id: instance number (heatmeterN)
  * @protocol: enum hm_protocol
- * @address: CJ/T 188: 14 hex digits A6..A0; M-Bus: decimal primary address
+ * @address: CJ/T 188: 14 hex digits A6..A0; M-Bus: decimal primary address,
+ *           or the secondary address ID:MAN:VV:MM
  * @addr_wire: CJ/T 188 address as sent (A0..A6)
- * @primary: M-Bus primary address
+ * @primary: M-Bus primary address; HM_MBUS_ADDR_SECONDARY (0xFD): the meter
+ *           is read by selecting @sec
+ * @sec: M-Bus secondary address as sent in a selection (ID0..3 MAN VER MED)
  * @profile: profile named by the user, or NULL (auto / generic M-Bus)
  * @matched: profile auto-selected from the last reply (CJ/T 188)
  * @lock: protects the fields below
@@ -155,6 +170,12 @@ struct hm_bus {
  *       highres, test mode); a read of an older one refills no cache
  * @fcb: M-Bus frame count bit of the next REQ_UD2
  * @need_reset: M-Bus: send SND_NKE before the next read
+ * @telegrams: M-Bus: telegrams of the newest good read
+ * @late_ms: M-Bus/CJ/T 188: the latest reply seen from the meter, in ms
+ *           after its request (0 = none later than the window); the
+ *           engine's late hook raises it (WRITE_ONCE, atomic context)
+ * @lat_min_ms: the fastest reply seen, in ms after the request (U32_MAX =
+ *              none yet)
  * @have: a read has completed
  * @err: result of the newest read (0 or -errno)
  * @when: CLOCK_MONOTONIC of the newest read's completion
@@ -183,9 +204,10 @@ struct hm_meter {
 	struct list_head node;
 	int id;
 	u8 protocol;
-	char address[16];
+	char address[24];
 	u8 addr_wire[7];
 	u8 primary;
+	u8 sec[8];
 	const struct hm_profile *profile;
 	const struct hm_profile *matched;
 	struct mutex lock;		/* see above */
@@ -195,6 +217,9 @@ struct hm_meter {
 	u32 gen;
 	bool fcb;
 	bool need_reset;
+	u8 telegrams;
+	u32 late_ms;
+	u32 lat_min_ms;
 	bool have;
 	int err;
 	ktime_t when;
@@ -272,6 +297,15 @@ void hm_meter_set_test_mode(struct hm_meter *m, const struct hm_profile *prof,
 			    bool on, ktime_t expires);
 void hm_meter_invalidate(struct hm_meter *m);
 int hm_meter_value(struct hm_meter *m, unsigned int q, s64 *v);
+void hm_meter_late(const void *owner, u32 ms);
+int hm_mbus_sec_parse(const char *s, u8 *sec);
+void hm_mbus_sec_text(const u8 *sec, char *out, size_t size);
+bool hm_mbus_sec_match(const u8 *mask, const u8 *sec);
+
+/* the longest a meter's response window grows to (adaptive timing) */
+#define HM_METER_WINDOW_MAX_MS	5000
+/* telegrams of one M-Bus read at most (DIF 1F: more records follow) */
+#define HM_MBUS_TELEGRAMS_MAX	16
 
 /* hwmon.c */
 void hm_hwmon_add(struct hm_meter *m);

@@ -166,10 +166,16 @@ static void hm_line_abort(struct hm_engine *e)
 	hm_ldisc_abort_tx(engine_bus(e));
 }
 
+static void hm_line_late(struct hm_engine *e, const void *owner, u32 ms)
+{
+	hm_meter_late(owner, ms);
+}
+
 const struct hm_line_ops hm_tty_line_ops = {
 	.send = hm_line_send,
 	.set_baud = hm_line_set_baud,
 	.abort = hm_line_abort,
+	.late = hm_line_late,
 };
 
 /* 2400 8E1, raw, input parity checking with flags (not marks, not ignored) */

@@ -79,10 +79,86 @@ int hm_cjt188_addr_parse(const char *s, u8 *wire)
 	return 0;
 }
 
+/**
+ * hm_mbus_sec_parse() - "ID[:MAN[:VV[:MM]]]" to a secondary address
+ * @s: ID: 8 hex digits, most significant first, F = any digit; MAN: three
+ *     letters or 4 hex digits (FFFF = any); VV, MM: version and medium, 2
+ *     hex digits (FF = any). Parts left out are wildcards.
+ * @sec: output, the 8 bytes of a selection (ID0..3 MAN0 MAN1 VER MED)
+ *
+ * Return: 0 or -EINVAL.
+ */
+int hm_mbus_sec_parse(const char *s, u8 *sec)
+{
+	const char *p = s;
+	size_t n;
+	u16 man;
+	int i;
+
+	memset(sec, 0xff, 8);
+	if (strcspn(p, ":") != 8)
+		return -EINVAL;
+	for (i = 0; i < 4; i++)
+		if (hex2bin(&sec[3 - i], p + 2 * i, 1))
+			return -EINVAL;
+	p += 8;
+	if (!*p)
+		return 0;
+	n = strcspn(++p, ":");
+	if (n == 3) {
+		for (i = 0, man = 0; i < 3; i++) {
+			if (p[i] < 'A' || p[i] > 'Z')
+				return -EINVAL;
+			man = man << 5 | (p[i] - 64);
+		}
+		sec[4] = man & 0xff;
+		sec[5] = man >> 8;
+	} else if (n != 4 || hex2bin(&sec[5], p, 1) ||
+		   hex2bin(&sec[4], p + 2, 1)) {
+		return -EINVAL;
+	}
+	for (i = 6; i < 8; i++) {
+		p += n;
+		if (!*p)
+			return 0;
+		n = strcspn(++p, ":");
+		if (n != 2 || hex2bin(&sec[i], p, 1))
+			return -EINVAL;
+	}
+	return p[n] ? -EINVAL : 0;
+}
+
+/**
+ * hm_mbus_sec_text() - a secondary address as ID:MAN:VV:MM
+ * @sec: the 8 bytes of a selection
+ * @out: output
+ * @size: its size (at least 19)
+ */
+void hm_mbus_sec_text(const u8 *sec, char *out, size_t size)
+{
+	u16 man = sec[4] | sec[5] << 8;
+	char m[5];
+
+	if (man == 0xffff || (man >> 15)) {
+		snprintf(m, sizeof(m), "%04X", man);
+	} else {
+		m[0] = ((man >> 10) & 0x1f) + 64;
+		m[1] = ((man >> 5) & 0x1f) + 64;
+		m[2] = (man & 0x1f) + 64;
+		m[3] = '\0';
+	}
+	snprintf(out, size, "%02X%02X%02X%02X:%s:%02X:%02X", sec[3], sec[2],
+		 sec[1], sec[0], m, sec[6], sec[7]);
+}
+
 static void hm_addr_text(u8 protocol, const u8 *wire, u8 primary, char *out)
 {
 	int i;
 
+	if (protocol == HM_PROTO_MBUS && primary == HM_MBUS_ADDR_SECONDARY) {
+		hm_mbus_sec_text(wire, out, 24);
+		return;
+	}
 	if (protocol == HM_PROTO_MBUS) {
 		snprintf(out, 16, "%u", primary);
 		return;
@@ -92,11 +168,13 @@ static void hm_addr_text(u8 protocol, const u8 *wire, u8 primary, char *out)
 }
 
 /**
- * hm_meter_parse() - "cjt188 ADDR [profile]" or "mbus PRIMARY [profile]"
+ * hm_meter_parse() - "cjt188 ADDR [profile]", "mbus PRIMARY [profile]" or
+ *                    "mbus-secondary ID[:MAN[:VV[:MM]]] [profile]"
  * @buf: the text written to new_meter / delete_meter
  * @protocol: enum hm_protocol
- * @addr_wire: CJ/T 188 address, wire order
- * @primary: M-Bus primary address
+ * @addr_wire: CJ/T 188 address, wire order; M-Bus secondary address (8
+ *             bytes: the caller's buffer holds 8)
+ * @primary: M-Bus primary address (HM_MBUS_ADDR_SECONDARY: secondary)
  * @profile: the named profile, or NULL (auto / generic)
  *
  * Return: 0 or -EINVAL.
@@ -110,7 +188,7 @@ int hm_meter_parse(const char *buf, u8 *protocol, u8 *addr_wire, u8 *primary,
 	n = sscanf(buf, "%15s %23s %31s", proto, addr, prof);
 	if (n < 2)
 		return -EINVAL;
-	memset(addr_wire, 0, 7);
+	memset(addr_wire, 0, 8);
 	*primary = 0;
 	*profile = NULL;
 	if (!strcmp(proto, "cjt188")) {
@@ -120,6 +198,11 @@ int hm_meter_parse(const char *buf, u8 *protocol, u8 *addr_wire, u8 *primary,
 	} else if (!strcmp(proto, "mbus")) {
 		*protocol = HM_PROTO_MBUS;
 		if (kstrtou8(addr, 10, primary) || *primary > 250)
+			return -EINVAL;
+	} else if (!strcmp(proto, "mbus-secondary")) {
+		*protocol = HM_PROTO_MBUS;
+		*primary = HM_MBUS_ADDR_SECONDARY;
+		if (hm_mbus_sec_parse(addr, addr_wire))
 			return -EINVAL;
 	} else {
 		return -EINVAL;
@@ -142,9 +225,13 @@ struct hm_meter *hm_meter_find(struct hm_bus *bus, u8 protocol,
 	list_for_each_entry(m, &bus->meters, node) {
 		if (m->protocol != protocol)
 			continue;
-		if (protocol == HM_PROTO_MBUS ? m->primary == primary :
-		    !memcmp(m->addr_wire, addr_wire, 7))
+		if (protocol == HM_PROTO_MBUS && primary == HM_MBUS_ADDR_SECONDARY) {
+			if (m->primary == primary && !memcmp(m->sec, addr_wire, 8))
+				return m;
+		} else if (protocol == HM_PROTO_MBUS ? m->primary == primary :
+			   !memcmp(m->addr_wire, addr_wire, 7)) {
 			return m;
+		}
 	}
 	return NULL;
 }
@@ -160,6 +247,50 @@ void hm_txn_wake(struct hm_txn *t, const struct hm_profile *prof)
 	t->wake2_byte = prof->wire.wake2_byte;
 	t->wake2_count = prof->wire.wake2_count;
 	t->wake_pause_ms = prof->wire.wake_pause_ms;
+}
+
+static bool hm_meter_secondary(const struct hm_meter *m)
+{
+	return m->protocol == HM_PROTO_MBUS &&
+	       m->primary == HM_MBUS_ADDR_SECONDARY;
+}
+
+/*
+ * Adaptive timing: a meter seen answering later than the standard's window
+ * gets a window that covers it (up to HM_METER_WINDOW_MAX_MS); one that
+ * always takes long has replies far earlier than that discarded as late
+ * replies of an earlier request.
+ */
+static void hm_meter_timing(struct hm_meter *m, struct hm_txn *t)
+{
+	u32 late = READ_ONCE(m->late_ms), fast = READ_ONCE(m->lat_min_ms);
+	u32 ms;
+
+	if (late && !t->timeout_ms) {
+		ms = late + late / 4 + 50;
+		t->timeout_ms = min_t(u32, ms, HM_METER_WINDOW_MAX_MS);
+		if (t->timeout_ms < hm_engine_timeout_ms(&m->bus->engine,
+							 t->expect))
+			t->timeout_ms = 0;
+	}
+	if (fast != U32_MAX && fast >= 100)
+		t->min_latency_ms = fast / 2;
+}
+
+/**
+ * hm_meter_late() - the engine saw a reply of the meter after its window
+ * @owner: the meter (the engine forgets it before the meter goes)
+ * @ms: how long after the request
+ *
+ * Atomic context (the engine's lock).
+ */
+void hm_meter_late(const void *owner, u32 ms)
+{
+	struct hm_meter *m = (struct hm_meter *)owner;
+
+	ms = min_t(u32, ms, HM_METER_WINDOW_MAX_MS);
+	if (ms > READ_ONCE(m->late_ms))
+		WRITE_ONCE(m->late_ms, ms);
 }
 
 /*
@@ -186,6 +317,23 @@ int hm_meter_build(struct hm_meter *m, struct hm_txn *t,
 		}
 		break;
 	case HM_PROTO_MBUS:
+		if (hm_meter_secondary(m)) {
+			/* select it first; the selection clears its FCB */
+			struct hm_mbus_select sel = {
+				.id = m->sec[0] | m->sec[1] << 8 |
+				      m->sec[2] << 16 | (u32)m->sec[3] << 24,
+				.man = m->sec[4] | m->sec[5] << 8,
+				.version = m->sec[6],
+				.medium = m->sec[7],
+			};
+
+			len = hm_mbus_build_select(t->pre, sizeof(t->pre), &sel,
+						   false);
+			if (len < 0)
+				return -EINVAL;
+			t->pre_len = len;
+			m->fcb = false;
+		}
 		if (m->protocol == HM_PROTO_MBUS && cmd->ctrl == HM_MBUS_C_REQ_UD2) {
 			m->fcb = !m->fcb;
 			len = hm_mbus_build_req_ud2(t->req, sizeof(t->req),
@@ -201,7 +349,12 @@ int hm_meter_build(struct hm_meter *m, struct hm_txn *t,
 			t->expect = HM_EXPECT_MBUS_ACK;
 		else
 			t->expect = reply ? HM_EXPECT_MBUS_RSP : HM_EXPECT_MBUS_ANY;
-		if (t->expect == HM_EXPECT_MBUS_RSP && m->protocol == HM_PROTO_MBUS) {
+		if (t->expect == HM_EXPECT_MBUS_RSP && hm_meter_secondary(m)) {
+			/* it answers with its own A: check who it says it is */
+			memcpy(t->match, m->sec, 8);
+			t->match_len = 8;
+		} else if (t->expect == HM_EXPECT_MBUS_RSP &&
+			   m->protocol == HM_PROTO_MBUS) {
 			t->match[0] = m->primary;
 			t->match_len = 1;
 		}
@@ -212,6 +365,8 @@ int hm_meter_build(struct hm_meter *m, struct hm_txn *t,
 	if (len < 0)
 		return len == -HM_ENOTSUPP ? -EOPNOTSUPP : -EINVAL;
 	t->req_len = len;
+	if (reply && t->expect != HM_EXPECT_NONE)
+		hm_meter_timing(m, t);
 	return 0;
 }
 
@@ -295,6 +450,75 @@ static int hm_meter_aux(struct hm_meter *m, const struct hm_profile *prof,
 }
 
 /**
+ * struct hm_mbus_acc - an M-Bus read over several telegrams
+ * @rd: the telegrams decoded so far, merged in order
+ * @id: the identity the first telegram gave
+ * @dflags: HM_MBUS_DF_* of the decoding
+ * @addr: A of the REQ_UD2s
+ * @n: telegrams decoded
+ * @fcb: FCB of the newest REQ_UD2
+ * @err: 0, or -errno of a telegram that could not be decoded
+ */
+struct hm_mbus_acc {
+	struct hm_reading rd;
+	struct hm_identity id;
+	unsigned int dflags;
+	u8 addr;
+	u8 n;
+	bool fcb;
+	int err;
+};
+
+/*
+ * The engine's @more: decode the telegram that came and, if it announced
+ * another (DIF 1F), ask for it with the FCB toggled. A bad or missing
+ * telegram is resent by the engine with the same FCB. Atomic context.
+ */
+static bool hm_mbus_more(struct hm_txn *t)
+{
+	struct hm_mbus_acc *a = t->acc;
+	int err, len;
+
+	err = hm_mbus_decode(t->reply, t->reply_len,
+			     a->dflags | (a->n ? HM_MBUS_DF_MERGE : 0),
+			     a->n ? NULL : &a->id, &a->rd);
+	a->n++;
+	if (err) {
+		a->err = hm_errno(err);
+		return false;
+	}
+	if (!(a->rd.flags & HM_RD_MORE_RECORDS) ||
+	    a->n >= HM_MBUS_TELEGRAMS_MAX)
+		return false;
+	len = hm_mbus_build_req_ud2(t->req, sizeof(t->req), a->addr, !a->fcb);
+	if (len < 0)
+		return false;
+	a->fcb = !a->fcb;
+	t->req_len = len;
+	return true;
+}
+
+/* an M-Bus REQ_UD2 read: follow DIF 1F; m->lock held */
+static int hm_meter_acc_init(struct hm_meter *m, struct hm_txn *t,
+			     const struct hm_profile *prof)
+{
+	struct hm_mbus_acc *a = kzalloc(sizeof(*a), GFP_KERNEL);
+
+	if (!a)
+		return -ENOMEM;
+	hm_identity_init(&a->id);
+	hm_reading_init(&a->rd);
+	a->dflags = (t->rd_flags & HM_RDF_HIGHRES) && prof &&
+		    prof->mbus_subunit ? HM_MBUS_DF_SUBUNIT1 : 0;
+	a->addr = m->primary;
+	a->fcb = m->fcb;
+	kfree(t->acc);
+	t->acc = a;
+	t->more = hm_mbus_more;
+	return 0;
+}
+
+/**
  * hm_meter_submit_read() - queue a read of the meter as it is set up now
  * @m: meter; m->lock held
  * @t: transaction: the caller set complete, priv, not_before and tries
@@ -334,7 +558,8 @@ int hm_meter_submit_read(struct hm_meter *m, struct hm_txn *t, bool verify)
 	t->rd_prof = prof;
 	t->rd_gen = m->gen;
 
-	if (m->protocol == HM_PROTO_MBUS && m->need_reset) {
+	if (m->protocol == HM_PROTO_MBUS && m->need_reset &&
+	    !hm_meter_secondary(m)) {
 		/* SND_NKE: the meter's FCB state starts over */
 		ret = hm_meter_aux(m, prof, &hm_mbus_nke_cmd, &wake);
 		if (ret)
@@ -351,6 +576,12 @@ int hm_meter_submit_read(struct hm_meter *m, struct hm_txn *t, bool verify)
 	ret = hm_meter_build(m, t, prof, cmd, true);
 	if (ret)
 		return ret;
+	if (m->protocol == HM_PROTO_MBUS && cmd->ctrl == HM_MBUS_C_REQ_UD2 &&
+	    t->expect == HM_EXPECT_MBUS_RSP) {
+		ret = hm_meter_acc_init(m, t, prof);
+		if (ret)
+			return ret;
+	}
 	if (wake)
 		hm_txn_wake(t, prof);
 	return hm_meter_queue_locked(m, t);
@@ -386,15 +617,35 @@ int hm_meter_decode(struct hm_meter *m, const struct hm_txn *t,
 		}
 		return err;
 	}
-	err = hm_errno(hm_mbus_decode(t->reply, t->reply_len,
-				      (t->rd_flags & HM_RDF_HIGHRES) && prof &&
-				      prof->mbus_subunit ?
-				      HM_MBUS_DF_SUBUNIT1 : 0, id, rd));
-	if (err) {
-		mutex_lock(&m->lock);
-		m->need_reset = true;
-		mutex_unlock(&m->lock);
+	if (t->acc && t->more == hm_mbus_more) {
+		/* the telegrams were decoded as they came */
+		const struct hm_mbus_acc *a = t->acc;
+
+		err = a->n ? a->err : -EIO;
+		if (!err) {
+			*rd = a->rd;
+			if (id)
+				*id = a->id;
+		}
+	} else {
+		err = hm_errno(hm_mbus_decode(t->reply, t->reply_len,
+					      (t->rd_flags & HM_RDF_HIGHRES) &&
+					      prof && prof->mbus_subunit ?
+					      HM_MBUS_DF_SUBUNIT1 : 0, id, rd));
 	}
+	mutex_lock(&m->lock);
+	if (t->acc && t->more == hm_mbus_more) {
+		const struct hm_mbus_acc *a = t->acc;
+
+		/* the FCB the meter saw last; several telegrams: start over */
+		m->fcb = a->fcb;
+		m->telegrams = a->n;
+		if (a->n > 1)
+			m->need_reset = true;
+	}
+	if (err)
+		m->need_reset = true;
+	mutex_unlock(&m->lock);
 	return err;
 }
 
@@ -607,6 +858,12 @@ static void hm_meter_read_done(struct hm_txn *t)
 	if (!err)
 		err = hm_meter_decode(m, t, &id, &rd);
 
+	if (!err && t->t.first_rx && t->t.sent) {
+		s64 lat = ktime_ms_delta(t->t.first_rx, t->t.sent);
+
+		if (lat >= 0 && lat < READ_ONCE(m->lat_min_ms))
+			WRITE_ONCE(m->lat_min_ms, (u32)lat);
+	}
 	mutex_lock(&m->lock);
 	if (t->rd_gen == m->gen) {
 		/* built with the settings in force: the newest outcome */
@@ -1245,7 +1502,9 @@ struct hm_meter *hm_meter_create(struct hm_bus *bus, u8 protocol,
 	if (addr_wire)
 		memcpy(m->addr_wire, addr_wire, 7);
 	m->primary = primary;
-	hm_addr_text(protocol, m->addr_wire, primary, m->address);
+	hm_addr_text(protocol, protocol == HM_PROTO_MBUS &&
+		     primary == HM_MBUS_ADDR_SECONDARY ? addr_wire :
+		     m->addr_wire, primary, m->address);
 	m->profile = profile;
 	mutex_init(&m->lock);
 	init_waitqueue_head(&m->wait);
@@ -1256,6 +1515,9 @@ struct hm_meter *hm_meter_create(struct hm_bus *bus, u8 protocol,
 		hm_ident_merge(&m->ident, ident);
 	m->need_reset = protocol == HM_PROTO_MBUS;
 	m->max_age_ms = HM_MAX_AGE_DEFAULT;
+	m->lat_min_ms = U32_MAX;
+	if (protocol == HM_PROTO_MBUS && primary == HM_MBUS_ADDR_SECONDARY)
+		memcpy(m->sec, addr_wire, 8);
 
 	device_initialize(&m->dev);
 	m->dev.class = &hm_meter_class;

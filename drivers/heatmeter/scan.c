@@ -9,7 +9,28 @@
  *                        its real address
  *   cjt188 ADDR          the same to one address
  *   mbus-primary [A[-B]] per primary address (default 0-250): SND_NKE,
- *                        and after an E5 a REQ_UD2 for the identity
+ *                        and after an E5 a REQ_UD2 for the identity: only
+ *                        an RSP_UD with that A makes a meter (a late E5 of
+ *                        an earlier address is no meter); such an E5 makes
+ *                        the addresses before it probed again with a wide
+ *                        window, so a late meter is still found
+ *   mbus-secondary [MASK] secondary search (below)
+ *   stop                 stop the running scan after its current probe
+ *
+ * Secondary search: a selection (SND_UD CI 52 to FD) with wildcards is
+ * answered by every meter it matches. Each probe listens to the end of
+ * the response window: silence prunes the mask; a clean E5 alone is one
+ * meter or several whose E5s coincided bit for bit, so a REQ_UD2 to FD
+ * tells (a good RSP_UD is one meter: it becomes a device with its full
+ * secondary address); anything else (bytes after the E5, a parity,
+ * framing or break flag, a bad frame) is a collision, and the mask is
+ * split on its least significant wildcard digit first, 0-9 (IDs are BCD),
+ * which is cheapest for the consecutive serial numbers of a delivery and
+ * costs the same as any order for random IDs. Meters with the same ID are
+ * split by manufacturer, version and medium, each a whole byte (a nibble
+ * of those is no wildcard), trying the values seen on the line and the
+ * usual ones. The all-wildcard mask goes first: one probe for an empty
+ * line or a single meter.
  *
  * Every answering meter becomes a device (unless it is known already). A
  * garbled reply (a bad frame or garbage in the reply window, e.g. several
@@ -104,7 +125,16 @@ static int hm_scan_cjt188(struct hm_bus *bus, const struct hm_scan *sc)
 	return ret == -ENODEV || ret == -ENOMEM ? ret : 0;
 }
 
-static int hm_scan_mbus_one(struct hm_bus *bus, u8 a)
+/* 1 if the scan was asked to stop */
+static bool hm_scan_stopping(struct hm_bus *bus)
+{
+	return READ_ONCE(bus->scan.stop) || READ_ONCE(bus->dead);
+}
+
+/* an E5 at @a the RSP_UD did not confirm: a late meter before it? */
+#define HM_SCAN_ACK_ONLY	1
+
+static int hm_scan_mbus_one(struct hm_bus *bus, u8 a, u32 window_ms)
 {
 	struct hm_identity id;
 	struct hm_txn *t;
@@ -118,6 +148,7 @@ static int hm_scan_mbus_one(struct hm_bus *bus, u8 a)
 	t->req_len = len;
 	t->expect = HM_EXPECT_MBUS_ACK;
 	t->tries = 1;
+	t->timeout_ms = window_ms;
 	ret = len < 0 ? -EINVAL : hm_scan_run(bus, t);
 	hm_txn_put(t);
 	if (ret == -ETIMEDOUT) {
@@ -138,6 +169,7 @@ static int hm_scan_mbus_one(struct hm_bus *bus, u8 a)
 	t->expect = HM_EXPECT_MBUS_RSP;
 	t->match[0] = a;
 	t->match_len = 1;
+	t->timeout_ms = window_ms;
 	ret = len < 0 ? -EINVAL : hm_scan_run(bus, t);
 	hm_identity_init(&id);
 	if (!ret)
@@ -150,10 +182,292 @@ static int hm_scan_mbus_one(struct hm_bus *bus, u8 a)
 	}
 	if (ret == -ENODEV || ret == -ENOMEM)
 		return ret;
-	/* it acknowledged: a meter, with or without its identity */
-	ret = hm_scan_add(bus, HM_PROTO_MBUS, NULL, a, ret ? NULL : &id);
+	if (ret) {
+		/* an E5 nobody at @a confirms: no meter here */
+		hm_scan_count(bus, false, false);
+		return HM_SCAN_ACK_ONLY;
+	}
+	ret = hm_scan_add(bus, HM_PROTO_MBUS, NULL, a, &id);
 	hm_scan_count(bus, !ret, false);
 	return ret == -ENODEV || ret == -ENOMEM ? ret : 0;
+}
+
+/* addresses probed again, with a wide window, before an unconfirmed E5 */
+#define HM_SCAN_LATE_BACK	10
+#define HM_SCAN_LATE_MS		2000
+
+static int hm_scan_mbus_primary(struct hm_bus *bus, const struct hm_scan *sc)
+{
+	DECLARE_BITMAP(again, 251);
+	unsigned int a, b;
+	int ret = 0;
+
+	bitmap_zero(again, 251);
+	for (a = sc->from; a <= sc->to && !ret; a++) {
+		if (hm_scan_stopping(bus))
+			return -ECANCELED;
+		ret = hm_scan_mbus_one(bus, a, 0);
+		if (ret == HM_SCAN_ACK_ONLY) {
+			for (b = a > HM_SCAN_LATE_BACK ? a - HM_SCAN_LATE_BACK : 0;
+			     b < a; b++)
+				if (b >= sc->from)
+					set_bit(b, again);
+			ret = 0;
+		}
+	}
+	/* a meter answering after the window: its E5 fell into a later one */
+	for_each_set_bit(a, again, 251) {
+		if (ret || hm_scan_stopping(bus))
+			break;
+		mutex_lock(&bus->meters_lock);
+		b = !!hm_meter_find(bus, HM_PROTO_MBUS, NULL, a);
+		mutex_unlock(&bus->meters_lock);
+		if (b)
+			continue;
+		spin_lock(&bus->lock);
+		bus->scan.total++;
+		spin_unlock(&bus->lock);
+		ret = hm_scan_mbus_one(bus, a, HM_SCAN_LATE_MS);
+		if (ret == HM_SCAN_ACK_ONLY)
+			ret = 0;
+	}
+	return ret;
+}
+
+/* ---- secondary search ---- */
+
+enum { HM_SEC_NONE, HM_SEC_ONE, HM_SEC_COLLISION };
+
+/* manufacturers of heat meters tried first when IDs coincide */
+static const char * const hm_sec_man_codes[] = {
+	"KAM", "SON", "ZRI", "ITW", "EFE", "LUG", "SEN", "HYD", "DME", "ELS",
+	"SPX", "APA", "GWF", "QDS", "ENG", "EMH", "TCH", "ABB", "SLB", "WZG",
+	"NZR", "BMT", "REL", "LSE", "HMU", "SDC", "AMT", "ACW", "KRO", "BHG",
+};
+
+static const u8 hm_sec_media[] = {
+	0x04, 0x0c, 0x0a, 0x0b, 0x0d, 0x03, 0x07, 0x06, 0x02, 0x16, 0x00,
+};
+
+#define HM_SEC_STACK	512
+#define HM_SEC_SEEN	64
+
+/**
+ * struct hm_sec - state of one secondary search
+ * @stack: masks still to probe
+ * @n: masks on @stack
+ * @seen: MAN, VER, MED values heard on the line (candidates for a split)
+ * @nseen: entries in @seen
+ */
+struct hm_sec {
+	u8 stack[HM_SEC_STACK][8];
+	unsigned int n;
+	u8 seen[HM_SEC_SEEN][4];
+	unsigned int nseen;
+};
+
+static void hm_sec_push(struct hm_bus *bus, struct hm_sec *st, const u8 *mask)
+{
+	if (st->n >= HM_SEC_STACK)
+		return;		/* cannot happen: 8 levels x 10 + splits */
+	memcpy(st->stack[st->n++], mask, 8);
+	spin_lock(&bus->lock);
+	bus->scan.total++;
+	spin_unlock(&bus->lock);
+}
+
+static void hm_sec_seen(struct hm_sec *st, const u8 *sec)
+{
+	unsigned int i;
+
+	for (i = 0; i < st->nseen; i++)
+		if (!memcmp(st->seen[i], sec + 4, 4))
+			return;
+	if (st->nseen < HM_SEC_SEEN)
+		memcpy(st->seen[st->nseen++], sec + 4, 4);
+}
+
+/* the selection telegram; 0, or -errno (-EIO: a collision) */
+static int hm_sec_select(struct hm_bus *bus, const u8 *mask)
+{
+	struct hm_mbus_select sel = {
+		.id = mask[0] | mask[1] << 8 | mask[2] << 16 |
+		      (u32)mask[3] << 24,
+		.man = mask[4] | mask[5] << 8,
+		.version = mask[6],
+		.medium = mask[7],
+	};
+	struct hm_txn *t;
+	int ret, len;
+
+	t = hm_txn_alloc(GFP_KERNEL);
+	if (!t)
+		return -ENOMEM;
+	len = hm_mbus_build_select(t->req, sizeof(t->req), &sel, false);
+	t->req_len = len < 0 ? 0 : len;
+	t->expect = HM_EXPECT_MBUS_ACK;
+	t->flags = HM_TXN_LISTEN;
+	/* silence is an answer: no retry of an empty mask */
+	t->tries = 1;
+	ret = len < 0 ? -EINVAL : hm_scan_run(bus, t);
+	hm_txn_put(t);
+	spin_lock(&bus->lock);
+	bus->scan.selects++;
+	spin_unlock(&bus->lock);
+	return ret;
+}
+
+/* probe @mask: none, one meter (its address in @sec, identity in @id), or
+ * a collision; or -errno
+ */
+static int hm_sec_probe(struct hm_bus *bus, const u8 *mask, u8 *sec,
+			struct hm_identity *id)
+{
+	struct hm_txn *t;
+	int ret, len;
+
+	ret = hm_sec_select(bus, mask);
+	if (ret == -ETIMEDOUT)
+		return HM_SEC_NONE;
+	if (ret == -EIO)
+		return HM_SEC_COLLISION;
+	if (ret)
+		return ret;
+
+	/* one clean E5: one meter, or several in perfect step */
+	t = hm_txn_alloc(GFP_KERNEL);
+	if (!t)
+		return -ENOMEM;
+	len = hm_mbus_build_req_ud2(t->req, sizeof(t->req),
+				    HM_MBUS_ADDR_SECONDARY, true);
+	t->req_len = len < 0 ? 0 : len;
+	t->expect = HM_EXPECT_MBUS_RSP;
+	t->flags = HM_TXN_LISTEN;
+	memcpy(t->match, mask, 8);
+	t->match_len = 8;
+	t->tries = 2;
+	ret = len < 0 ? -EINVAL : hm_scan_run(bus, t);
+	hm_identity_init(id);
+	if (!ret)
+		ret = hm_errno(hm_mbus_parse_header(t->reply, t->reply_len, id,
+						    NULL));
+	if (!ret)
+		memcpy(sec, t->reply + 7, 8);
+	hm_txn_put(t);
+	if (!ret)
+		return HM_SEC_ONE;
+	if (ret == -EIO)
+		return HM_SEC_COLLISION;
+	if (ret == -ETIMEDOUT)
+		return HM_SEC_NONE;	/* an E5 without a meter: a glitch */
+	return ret;
+}
+
+/* split a collided mask into its children */
+static void hm_sec_split(struct hm_bus *bus, struct hm_sec *st, const u8 *mask)
+{
+	u8 child[8];
+	unsigned int i, p;
+	u16 man;
+
+	/* the least significant wildcard digit of the ID */
+	for (p = 0; p < 8; p++) {
+		u8 nib = p & 1 ? mask[p / 2] >> 4 : mask[p / 2] & 0x0f;
+
+		if (nib != 0x0f)
+			continue;
+		for (i = 10; i-- > 0;) {
+			memcpy(child, mask, 8);
+			if (p & 1)
+				child[p / 2] = (child[p / 2] & 0x0f) | i << 4;
+			else
+				child[p / 2] = (child[p / 2] & 0xf0) | i;
+			hm_sec_push(bus, st, child);
+		}
+		return;
+	}
+	/* the same ID: manufacturer, then version, then medium */
+	memcpy(child, mask, 8);
+	if (mask[4] == 0xff && mask[5] == 0xff) {
+		for (i = 0; i < st->nseen; i++) {
+			child[4] = st->seen[i][0];
+			child[5] = st->seen[i][1];
+			hm_sec_push(bus, st, child);
+		}
+		for (i = 0; i < ARRAY_SIZE(hm_sec_man_codes); i++) {
+			const char *c = hm_sec_man_codes[i];
+			unsigned int k;
+
+			man = (c[0] - 64) << 10 | (c[1] - 64) << 5 | (c[2] - 64);
+			for (k = 0; k < st->nseen; k++)
+				if (st->seen[k][0] == (man & 0xff) &&
+				    st->seen[k][1] == man >> 8)
+					break;
+			if (k < st->nseen)
+				continue;
+			child[4] = man & 0xff;
+			child[5] = man >> 8;
+			hm_sec_push(bus, st, child);
+		}
+		return;
+	}
+	if (mask[6] == 0xff) {
+		for (i = 0; i < 256; i++) {
+			child[6] = i;
+			hm_sec_push(bus, st, child);
+		}
+		return;
+	}
+	if (mask[7] == 0xff) {
+		for (i = 0; i < ARRAY_SIZE(hm_sec_media); i++) {
+			child[7] = hm_sec_media[i];
+			hm_sec_push(bus, st, child);
+		}
+	}
+	/* fully specified and still several: nothing more to split */
+}
+
+static int hm_scan_mbus_secondary(struct hm_bus *bus, const struct hm_scan *sc)
+{
+	struct hm_identity id;
+	struct hm_sec *st;
+	u8 mask[8], sec[8];
+	int ret = 0, r;
+
+	st = kvzalloc(sizeof(*st), GFP_KERNEL);
+	if (!st)
+		return -ENOMEM;
+	hm_sec_push(bus, st, sc->mask);
+	while (st->n && !ret) {
+		if (hm_scan_stopping(bus)) {
+			ret = -ECANCELED;
+			break;
+		}
+		memcpy(mask, st->stack[--st->n], 8);
+		r = hm_sec_probe(bus, mask, sec, &id);
+		if (r < 0) {
+			ret = r == -ENODEV || r == -ENOMEM ? r : 0;
+			hm_scan_count(bus, false, false);
+			continue;
+		}
+		if (r == HM_SEC_COLLISION) {
+			hm_scan_count(bus, false, true);
+			hm_sec_split(bus, st, mask);
+			continue;
+		}
+		if (r == HM_SEC_ONE) {
+			hm_sec_seen(st, sec);
+			r = hm_scan_add(bus, HM_PROTO_MBUS, sec,
+					HM_MBUS_ADDR_SECONDARY, &id);
+			hm_scan_count(bus, !r, false);
+			if (r == -ENODEV || r == -ENOMEM)
+				ret = r;
+			continue;
+		}
+		hm_scan_count(bus, false, false);
+	}
+	kvfree(st);
+	return ret;
 }
 
 static void hm_scan_work(struct work_struct *work)
@@ -161,23 +475,23 @@ static void hm_scan_work(struct work_struct *work)
 	struct hm_bus *bus = container_of(work, struct hm_bus, scan_work);
 	char *env[2];
 	struct hm_scan sc;
-	unsigned int a;
-	int ret = 0;
+	int ret;
 
 	spin_lock(&bus->lock);
 	sc = bus->scan;
 	spin_unlock(&bus->lock);
 
-	if (sc.protocol == HM_PROTO_CJT188) {
+	if (sc.protocol == HM_PROTO_CJT188)
 		ret = hm_scan_cjt188(bus, &sc);
-	} else {
-		for (a = sc.from; a <= sc.to && !ret; a++)
-			ret = hm_scan_mbus_one(bus, a);
-	}
+	else if (sc.secondary)
+		ret = hm_scan_mbus_secondary(bus, &sc);
+	else
+		ret = hm_scan_mbus_primary(bus, &sc);
 
 	spin_lock(&bus->lock);
 	bus->scan.state = HM_SCAN_DONE;
 	bus->scan.err = ret;
+	bus->scan.ms = ktime_ms_delta(ktime_get(), bus->scan.started);
 	spin_unlock(&bus->lock);
 	env[0] = (char *)"HEATMETER_SCAN=done";
 	env[1] = NULL;
@@ -193,9 +507,11 @@ void hm_scan_init(struct hm_bus *bus)
 /**
  * hm_scan_start() - parse a scan request and start it
  * @bus: the bus
- * @buf: "cjt188 [ADDR]" or "mbus-primary [A[-B]]"
+ * @buf: "cjt188 [ADDR]", "mbus-primary [A[-B]]", "mbus-secondary [MASK]"
+ *       or "stop"
  *
- * Return: 0, -EINVAL, -EBUSY (a scan is running) or -ENODEV.
+ * Return: 0, -EINVAL, -EBUSY (a scan is running), -ENODEV, or -EALREADY
+ * (stop: no scan is running).
  */
 int hm_scan_start(struct hm_bus *bus, const char *buf)
 {
@@ -207,7 +523,23 @@ int hm_scan_start(struct hm_bus *bus, const char *buf)
 	n = sscanf(buf, "%15s %23s", kind, arg);
 	if (n < 1)
 		return -EINVAL;
-	if (!strcmp(kind, "cjt188")) {
+	if (!strcmp(kind, "stop")) {
+		spin_lock(&bus->lock);
+		if (bus->scan.state == HM_SCAN_RUNNING)
+			bus->scan.stop = true;
+		else
+			ret = -EALREADY;
+		spin_unlock(&bus->lock);
+		return ret;
+	}
+	sc.started = ktime_get();
+	if (!strcmp(kind, "mbus-secondary")) {
+		sc.protocol = HM_PROTO_MBUS;
+		sc.secondary = true;
+		memset(sc.mask, 0xff, 8);
+		if (n == 2 && hm_mbus_sec_parse(arg, sc.mask))
+			return -EINVAL;
+	} else if (!strcmp(kind, "cjt188")) {
 		sc.protocol = HM_PROTO_CJT188;
 		sc.total = 1;
 		if (n == 2) {
@@ -268,8 +600,16 @@ ssize_t hm_scan_status(struct hm_bus *bus, char *buf)
 	case HM_SCAN_RUNNING:
 		return sysfs_emit(buf, "running %u/%u\n", sc.done, sc.total);
 	case HM_SCAN_DONE:
+		if (sc.err == -ECANCELED)
+			return sysfs_emit(buf, "stopped: found %u, collisions %u, selects %u, ms %u\n",
+					  sc.found, sc.collisions, sc.selects,
+					  sc.ms);
 		if (sc.err)
 			return sysfs_emit(buf, "failed: %d\n", sc.err);
+		if (sc.secondary)
+			return sysfs_emit(buf, "done: found %u, collisions %u, selects %u, ms %u\n",
+					  sc.found, sc.collisions, sc.selects,
+					  sc.ms);
 		return sysfs_emit(buf, "done: found %u, collisions %u\n",
 				  sc.found, sc.collisions);
 	default:
