@@ -145,6 +145,10 @@ void meter_init(struct meter *m, int idx)
 	m->latency_ms = -1;
 	m->time_now = true;
 	m->date_hy = true;
+	m->telegrams = 1;
+	m->due_storage = 1;
+	m->bauds = 1 << 0 | 1 << 3 | 1 << 5;	/* 300, 2400, 9600 */
+	m->baud_watchdog_s = 30;
 	apply_profile(m, PR_CJT188);
 }
 
@@ -179,6 +183,7 @@ static const char *const fault_names[] = {
 	[F_GARBAGE_AFTER] = "garbage-after", [F_GARBAGE] = "garbage",
 	[F_ECHO] = "echo", [F_COLLISION] = "collision",
 	[F_PARITY] = "parity", [F_SLOW] = "slow", [F_VANISH] = "vanish",
+	[F_GLITCH] = "glitch", [F_E5_TRAIL] = "e5-trail",
 };
 
 const char *fault_name(enum fault_kind k)
@@ -448,6 +453,72 @@ int meter_set(struct meter *m, const char *key, const char *val, char *err,
 		if (!num || n < 0)
 			goto bad;
 		m->latency_ms = (int)n;
+	} else if (!strcmp(key, "skew_us")) {
+		if (!num || n < 0 || n > 10000000)
+			goto bad;
+		m->skew_us = (int)n;
+	} else if (!strcmp(key, "telegrams")) {
+		if (!num || n < 1 || n > MAX_RECORDS)
+			goto bad;
+		m->telegrams = (int)n;
+	} else if (!strcmp(key, "due_energy") || !strcmp(key, "due_volume")) {
+		bool e = key[4] == 'e';
+
+		if (!*val || !strcasecmp(val, "absent")) {
+			*(e ? &m->have_due_energy : &m->have_due_volume) = false;
+			return 0;
+		}
+		if (!num || n < 0)
+			goto bad;
+		*(e ? &m->due_energy : &m->due_volume) = n;
+		*(e ? &m->have_due_energy : &m->have_due_volume) = true;
+	} else if (!strcmp(key, "due_date")) {
+		struct tm tm;
+
+		memset(&tm, 0, sizeof(tm));
+		if (sscanf(val, "%d-%d-%d", &tm.tm_year, &tm.tm_mon,
+			   &tm.tm_mday) != 3 || tm.tm_mon < 1 ||
+		    tm.tm_mon > 12 || tm.tm_mday < 1 || tm.tm_mday > 31)
+			goto bad;
+		tm.tm_year -= 1900;
+		tm.tm_mon -= 1;
+		m->due_date = tm;
+		m->have_due_date = true;
+	} else if (!strcmp(key, "due_storage")) {
+		if (!num || n < 1 || n > 31)
+			goto bad;
+		m->due_storage = (int)n;
+	} else if (!strcmp(key, "baud")) {
+		if (!num || n < 0)
+			goto bad;
+		m->baud = (int)n;
+	} else if (!strcmp(key, "bauds")) {
+		char b[128], *t, *sv = NULL;
+		unsigned int mask = 0;
+
+		snprintf(b, sizeof(b), "%s", val);
+		for (t = strtok_r(b, ",/+ ", &sv); t;
+		     t = strtok_r(NULL, ",/+ ", &sv)) {
+			int r = atoi(t);
+
+			for (i = 0; i < 8 && mbus_rates[i] != r; i++)
+				;
+			if (i == 8)
+				goto bad;
+			mask |= 1U << i;
+		}
+		m->bauds = mask;
+	} else if (!strcmp(key, "baud_switch")) {
+		if (!strcasecmp(val, "ok"))
+			m->baud_ignore = false;
+		else if (!strcasecmp(val, "ignore"))
+			m->baud_ignore = true;
+		else
+			goto bad;
+	} else if (!strcmp(key, "baud_watchdog_s")) {
+		if (!num || n < 0)
+			goto bad;
+		m->baud_watchdog_s = (int)n;
 	} else if (!strcmp(key, "fault")) {
 		if (m->nfaults >= MAX_FAULTS) {
 			snprintf(err, errlen, "too many faults");
@@ -498,6 +569,12 @@ int meter_spec(struct meter *m, const char *spec, char *err, size_t errlen)
 	     tok = strtok_r(NULL, ",", &save)) {
 		char *eq = strchr(tok, '=');
 
+		/* bauds=300,2400,9600: a bare number continues the value */
+		if (!eq && n > 0 && tok > buf && !tok[-1] &&
+		    strspn(tok, "0123456789") == strlen(tok)) {
+			tok[-1] = ',';
+			continue;
+		}
 		if (!eq) {
 			snprintf(err, errlen, "'%s' is not key=value", tok);
 			return -1;
@@ -775,4 +852,165 @@ int demo_load(struct sim *s, const char *which, char *err, size_t errlen)
 		return -1;
 	}
 	return 0;
+}
+
+/* ---- generated lines --------------------------------------------------- */
+
+/* splitmix64: the generator of --gen mbus-random (documented, stable) */
+static u64 gen_rand(u64 *st)
+{
+	u64 z = (*st += 0x9E3779B97F4A7C15ULL);
+
+	z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+	z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+	return z ^ (z >> 31);
+}
+
+static bool id_taken(struct sim *s, const char *id, int man)
+{
+	int i;
+
+	for (i = 0; i < s->nmeters; i++)
+		if (s->meters[i].proto == P_MBUS &&
+		    !strcmp(s->meters[i].id, id) && s->meters[i].man == man)
+			return true;
+	return false;
+}
+
+/*
+ * Values of a generated meter, from its ID read as a decimal number D:
+ * energy (D mod 10^6) kWh, volume (D mod 10^6) x 10 L, power (D mod 1000) W,
+ * flow (D mod 1000) L/h, supply 60 + (D mod 100) / 10 degC, return 40 degC,
+ * operating time (D mod 10000) h.
+ */
+static void gen_values(struct meter *m)
+{
+	s64 d = strtoll(m->id, NULL, 10);
+
+	m->v[Q_ENERGY] = (d % 1000000) * 1000000;
+	m->v[Q_VOLUME] = (d % 1000000) * 10000;
+	m->v[Q_POWER] = (d % 1000) * 1000;
+	m->v[Q_FLOW] = (d % 1000) * 1000;
+	m->v[Q_SUPPLY] = 60000 + (d % 100) * 100;
+	m->v[Q_RETURN] = 40000;
+	m->v[Q_OPTIME] = (d % 10000) * 3600;
+	m->have[Q_ENERGY] = m->have[Q_VOLUME] = m->have[Q_POWER] = true;
+	m->have[Q_FLOW] = m->have[Q_SUPPLY] = m->have[Q_RETURN] = true;
+	m->have[Q_OPTIME] = true;
+}
+
+/*
+ * --gen mbus-random:N[:seed=S][:groups=G][:man=ABC][:primary=P][:k=v...]
+ * --gen mbus-consecutive:N[:start=DDDDDDDD][:man=ABC][:primary=P][:k=v...]
+ * Other k=v are meter keys applied to every generated meter.
+ */
+int gen_load(struct sim *s, const char *spec, char *err, size_t errlen)
+{
+	char buf[1024], *tok, *save = NULL, *keys[32], *vals[32];
+	char pfx[16][8];
+	int plen[16];
+	int kind, cnt, nk = 0, groups = 4, primary = 0, man, i, g;
+	long long start = 10000000, seed = 1;
+	const char *mans = "HMS";
+	u64 st;
+
+	snprintf(buf, sizeof(buf), "%s", spec);
+	tok = strtok_r(buf, ":", &save);
+	if (!tok)
+		goto bad;
+	if (!strcmp(tok, "mbus-random"))
+		kind = 0;
+	else if (!strcmp(tok, "mbus-consecutive"))
+		kind = 1;
+	else
+		goto bad;
+	tok = strtok_r(NULL, ":", &save);
+	if (!tok || !parse_num(tok, (long long *)&start) || start < 1 ||
+	    start > MAX_METERS)
+		goto bad;
+	cnt = (int)start;
+	start = 10000000;
+	while ((tok = strtok_r(NULL, ":", &save))) {
+		char *eq = strchr(tok, '=');
+		long long v;
+
+		if (!eq)
+			goto bad;
+		*eq++ = 0;
+		if (!strcmp(tok, "seed") && parse_num(eq, &v)) {
+			seed = v;
+		} else if (!strcmp(tok, "groups") && parse_num(eq, &v) &&
+			   v >= 1 && v <= 16) {
+			groups = (int)v;
+		} else if (!strcmp(tok, "start") && strlen(eq) <= 8 &&
+			   strspn(eq, "0123456789") == strlen(eq) && *eq) {
+			start = strtoll(eq, NULL, 10);
+		} else if (!strcmp(tok, "man") || !strcmp(tok, "manufacturer")) {
+			mans = eq;
+		} else if (!strcmp(tok, "primary") && parse_num(eq, &v) &&
+			   v >= 0 && v <= 250) {
+			primary = (int)v;
+		} else if (nk < 32) {
+			keys[nk] = tok;
+			vals[nk++] = eq;
+		} else {
+			goto bad;
+		}
+	}
+	if (primary && primary + cnt - 1 > 250) {
+		snprintf(err, errlen, "--gen %s: primary %d..%d exceeds 250",
+			 spec, primary, primary + cnt - 1);
+		return -1;
+	}
+	if (kind == 1 && start + cnt - 1 > 99999999) {
+		snprintf(err, errlen, "--gen %s: IDs exceed 99999999", spec);
+		return -1;
+	}
+	man = man_code(mans);
+	st = (u64)seed;
+	/* leading-digit groups: 3 to 6 digits each */
+	for (g = 0; g < groups; g++) {
+		plen[g] = 3 + (int)(gen_rand(&st) % 4);
+		for (i = 0; i < plen[g]; i++)
+			pfx[g][i] = (char)('0' + gen_rand(&st) % 10);
+	}
+	for (i = 0; i < cnt; i++) {
+		struct meter *m = sim_new_meter(s);
+		char id[9];
+		int tries = 0, j;
+
+		if (!m) {
+			snprintf(err, errlen, "too many meters");
+			return -1;
+		}
+		if (kind == 1) {
+			snprintf(id, sizeof(id), "%08lld", start + i);
+		} else {
+			do {
+				g = (int)(gen_rand(&st) % (u64)groups);
+				memcpy(id, pfx[g], (size_t)plen[g]);
+				for (j = plen[g]; j < 8; j++)
+					id[j] = (char)('0' +
+						       gen_rand(&st) % 10);
+				id[8] = 0;
+			} while (id_taken(s, id, man) && ++tries < 100000);
+			if (tries >= 100000) {
+				snprintf(err, errlen, "--gen %s: no free IDs",
+					 spec);
+				return -1;
+			}
+		}
+		apply_profile(m, PR_MBUS);
+		snprintf(m->id, sizeof(m->id), "%s", id);
+		m->man = man;
+		m->primary = primary ? primary + i : 0;
+		gen_values(m);
+		snprintf(m->name, sizeof(m->name), "gen%d", s->ngen++);
+		if (meter_apply(m, keys, vals, nk, err, errlen))
+			return -1;
+	}
+	return 0;
+bad:
+	snprintf(err, errlen, "bad --gen '%s' (see --help)", spec);
+	return -1;
 }

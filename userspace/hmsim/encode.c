@@ -640,9 +640,68 @@ static int mrec_put(struct meter *m, const struct mrec *r, u8 *p)
 	return n + r->dlen;
 }
 
+const int mbus_rates[8] = { 300, 600, 1200, 2400, 4800, 9600, 19200, 38400 };
+
+/* EN 13757-3 type G date (2 bytes) */
+void date_g_put(u8 *p, const struct tm *tm)
+{
+	int y = tm->tm_year % 100;
+
+	p[0] = (u8)(tm->tm_mday | (y & 7) << 5);
+	p[1] = (u8)((tm->tm_mon + 1) | (y >> 3) << 4);
+}
+
+/* DIF (+ DIFE) for storage number @st: bit 6 of the DIF, then 4 per DIFE */
+static int storage_dif(u8 *p, int coding, int st)
+{
+	int n = 0;
+
+	p[n++] = (u8)(coding | (st & 1) << 6 | (st > 1 ? 0x80 : 0));
+	if (st > 1)
+		p[n++] = (u8)((st >> 1) & 0x0F);
+	return n;
+}
+
+static void le32_put(u8 *p, s64 v)
+{
+	int i;
+
+	for (i = 0; i < 4; i++)
+		p[i] = (u8)((u64)v >> (8 * i));
+}
+
+/* due-date record @k (0 energy, 1 volume, 2 date) if the meter has it */
+static int due_put(struct meter *m, int k, u8 *p)
+{
+	int n;
+
+	if (k == 0 && m->have_due_energy) {		/* 32-bit int, kWh */
+		n = storage_dif(p, 0x04, m->due_storage);
+		p[n++] = 0x06;
+		le32_put(p + n, m->due_energy / 1000000);
+		return n + 4;
+	}
+	if (k == 1 && m->have_due_volume) {		/* 32-bit int, 0.01 m3 */
+		n = storage_dif(p, 0x04, m->due_storage);
+		p[n++] = 0x14;
+		le32_put(p + n, m->due_volume / 10000);
+		return n + 4;
+	}
+	if (k == 2 && m->have_due_date) {		/* type G date */
+		n = storage_dif(p, 0x02, m->due_storage);
+		p[n++] = 0x6C;
+		date_g_put(p + n, &m->due_date);
+		return n + 2;
+	}
+	return 0;
+}
+
 /*
  * RSP_UD: 68 L L 68 08 A CI [header] records CS 16.
  * ci 0x72: long header; 0x78: no header (Tiangang "single test" reply).
+ * The records (the current ones, then the due-date ones) are split over
+ * m->telegrams telegrams; telegram m->tg is built, ending in DIF 1F
+ * ("more records follow") unless it is the last.
  */
 int mbus_build_rsp(struct meter *m, u8 *out, int ci, bool single)
 {
@@ -650,7 +709,7 @@ int mbus_build_rsp(struct meter *m, u8 *out, int ci, bool single)
 	static int nsingle;
 	const struct mrec *recs = m->test_mode && m->ntrec ? m->trec : m->rec;
 	int nrec = m->test_mode && m->ntrec ? m->ntrec : m->nrec;
-	int n = 0, i;
+	int n = 0, i, total, lo, hi, ntg = 1, tg = 0;
 
 	if (single) {
 		if (!nsingle) {
@@ -662,6 +721,13 @@ int mbus_build_rsp(struct meter *m, u8 *out, int ci, bool single)
 		recs = single_recs;
 		nrec = nsingle;
 	}
+	total = nrec + (single ? 0 : 3);
+	if (!single && ci == 0x72 && m->telegrams > 1) {
+		ntg = m->telegrams;
+		tg = m->tg < ntg ? m->tg : ntg - 1;
+	}
+	lo = (int)((long)tg * total / ntg);
+	hi = (int)((long)(tg + 1) * total / ntg);
 	out[n++] = 0x68;
 	out[n++] = 0;
 	out[n++] = 0;
@@ -681,13 +747,16 @@ int mbus_build_rsp(struct meter *m, u8 *out, int ci, bool single)
 		out[n++] = 0;
 		out[n++] = 0;
 	}
-	for (i = 0; i < nrec && n < MAX_FRAME - 300; i++) {
-		int k = mrec_put(m, &recs[i], out + n);
+	for (i = lo; i < hi && n < MAX_FRAME - 300; i++) {
+		int k = i < nrec ? mrec_put(m, &recs[i], out + n) :
+			due_put(m, i - nrec, out + n);
 
-		if (n + k - 4 > 255)
+		if (n + k - 4 > (tg < ntg - 1 ? 254 : 255))
 			break;	/* L is one byte: the telegram ends here */
 		n += k;
 	}
+	if (tg < ntg - 1)
+		out[n++] = 0x1F;	/* more records follow */
 	out[1] = out[2] = (u8)(n - 4);
 	out[n] = sum8(out + 4, n - 4);
 	n++;

@@ -143,11 +143,12 @@ bad:
 
 static u64 seg_end(struct sim *s, const struct txseg *t)
 {
-	return t->start + (s->pace ? (u64)t->len * s->tbyte_ns : 0);
+	return t->start + (s->pace ? (u64)t->len * t->tbyte : 0);
 }
 
+/* @perr: bitmap of bytes to send with a parity error, or NULL */
 static void tx_enqueue(struct sim *s, const u8 *p, int n, u64 start,
-		       int parity_at, const char *who, bool is_echo)
+		       const u8 *perr, const char *who, bool is_echo)
 {
 	struct txseg *t;
 
@@ -170,7 +171,11 @@ static void tx_enqueue(struct sim *s, const u8 *p, int n, u64 start,
 	t->len = n;
 	t->pos = 0;
 	t->start = start;
-	t->parity_at = parity_at;
+	t->tbyte = s->tbyte_ns;
+	if (perr)
+		memcpy(t->perr, perr, sizeof(t->perr));
+	else
+		memset(t->perr, 0, sizeof(t->perr));
 	t->who = who;
 	t->is_echo = is_echo;
 	s->txn++;
@@ -216,37 +221,45 @@ static int tx_run(struct sim *s, u64 *next)
 	s->tx_blocked = false;
 	while (s->txn) {
 		struct txseg *t = &s->txq[s->txh];
-		int n, w;
+		bool flip = false;
+		int n, w, k;
 
 		if (now < t->start) {
 			*next = t->start;
 			return 0;
 		}
 		if (s->pace) {
-			u64 due = t->start + (u64)t->pos * s->tbyte_ns;
+			u64 due = t->start + (u64)t->pos * t->tbyte;
 
 			if (now < due) {
 				*next = due;
 				return 0;
 			}
-			n = (int)((now - due) / s->tbyte_ns) + 1;
+			n = (int)((now - due) / t->tbyte) + 1;
 			if (n > t->len - t->pos)
 				n = t->len - t->pos;
 		} else {
 			n = t->len - t->pos;
 		}
-		if (t->parity_at >= 0 && s->ep == EP_TTY) {
-			/* stop at the flip point and flip with the UART idle */
-			if (t->pos < t->parity_at && t->pos + n > t->parity_at)
-				n = t->parity_at - t->pos;
-			if (t->pos == t->parity_at) {
-				tcdrain(s->wfd);
-				set_parity(s, true);
-				log_ev(s, 0, "parity_flip", "who=%s at=%d",
-				       t->who, t->pos);
-			}
+		if (s->ep == EP_TTY) {
+			/* bytes with a parity error go out flipped */
+			flip = pbit(t->perr, t->pos);
+			for (k = 1; k < n; k++)
+				if (pbit(t->perr, t->pos + k) != flip)
+					break;
+			n = k;
+		}
+		if (flip) {
+			tcdrain(s->wfd);
+			set_parity(s, true);
+			log_ev(s, 0, "parity_flip", "who=%s at=%d", t->who,
+			       t->pos);
 		}
 		w = tx_write(s, t->buf + t->pos, n);
+		if (flip) {
+			tcdrain(s->wfd);
+			set_parity(s, false);
+		}
 		if (w < 0)
 			return -1;
 		if (!w)
@@ -259,8 +272,6 @@ static int tx_run(struct sim *s, u64 *next)
 			continue;
 		if (s->ep == EP_TTY)
 			tcdrain(s->wfd);
-		if (t->parity_at >= 0 && s->ep == EP_TTY)
-			set_parity(s, false);
 		{
 			char hx[2 * MAX_REPLY + 1];
 
@@ -307,6 +318,8 @@ static bool fault_hits(const struct fault *f, long count)
 
 static const u8 garbage_before[] = { 0x00, 0x3C, 0x7E, 0xA5, 0xC3, 0xFF };
 static const u8 garbage_after[] = { 0xFC, 0xFC, 0xFC };
+/* glitch / e5-trail bytes, in turn (libmbus #61, #131, #138, #199) */
+static const u8 stray_bytes[] = { 0xFC, 0xFD, 0xFE, 0x00, 0xA5 };
 
 static void reply_and(struct reply *r, const u8 *p, int n)
 {
@@ -355,7 +368,7 @@ static void apply_faults(struct sim *s, struct meter *m, struct meter *src,
 	static const enum fault_kind order[] = {
 		F_VANISH, F_SILENCE, F_COLLISION, F_CHECKSUM, F_STOP,
 		F_TRUNCATE, F_GARBAGE_BEFORE, F_GARBAGE_AFTER, F_GARBAGE,
-		F_ECHO, F_PARITY, F_SLOW,
+		F_ECHO, F_PARITY, F_SLOW, F_E5_TRAIL,
 	};
 	const char *who = m ? m->name : "line";
 	size_t k;
@@ -380,6 +393,9 @@ static void apply_faults(struct sim *s, struct meter *m, struct meter *src,
 			}
 			if (!fault_hits(f, count))
 				continue;
+			if (f->kind == F_E5_TRAIL &&
+			    (r->len != 1 || r->buf[0] != 0xE5))
+				continue;	/* only an E5 trails */
 			switch (f->kind) {
 			case F_SILENCE:
 				r->silent = true;
@@ -423,7 +439,8 @@ static void apply_faults(struct sim *s, struct meter *m, struct meter *src,
 				r->echo = true;
 				break;
 			case F_PARITY:
-				r->parity_at = r->len / 2;
+				for (n = r->len / 2; n < r->len; n++)
+					pbit_set(r->perr, n);
 				if (s->ep != EP_TTY && !s->parity_warned) {
 					s->parity_warned = true;
 					fprintf(stderr,
@@ -432,6 +449,12 @@ static void apply_faults(struct sim *s, struct meter *m, struct meter *src,
 				break;
 			case F_SLOW:
 				r->latency_ms = s->slow_ms;
+				break;
+			case F_E5_TRAIL:
+				r->buf[r->len] = stray_bytes[s->glitch_idx++ %
+						 ARRAY_SIZE(stray_bytes)];
+				pbit_set(r->perr, r->len);
+				r->len++;
 				break;
 			default:
 				break;
@@ -452,7 +475,6 @@ static struct reply *add_reply(struct reqctx *c, struct meter *m)
 	memset(&p->r, 0, sizeof(p->r));
 	p->m = m;
 	p->r.latency_ms = -1;
-	p->r.parity_at = -1;
 	return &p->r;
 }
 
@@ -472,49 +494,218 @@ static void reply_bytes(struct reqctx *c, struct meter *m, const u8 *p, int n)
 	r->len = n;
 }
 
+/*
+ * The line as bits. Each replying meter sends its bytes as UART frames
+ * (start 0, 8 data bits LSB first, parity if the line has one, stop 1)
+ * from its own reply time; idle is 1. Concurrent spaces win (wired AND).
+ * A UART then decodes the line again: falling edge, start bit checked at
+ * its middle, bits sampled at their middles; a wrong parity bit and a 0
+ * stop bit are flagged. OS samples per bit.
+ */
+#define OS		16
+#define LINE_MAX_SAMPLES (32u << 20)
+
+struct lstream {
+	const struct reply *r;
+	u64 off;		/* ns after the earliest reply */
+};
+
+static int line_decode(struct sim *s, struct lstream *st, int n,
+		       struct reply *out, int *perrs, int *ferrs)
+{
+	int bpc = s->parity ? 11 : 10, i, k, b;
+	u64 total = 0, baud = (u64)(s->line_baud ? s->line_baud : s->baud);
+	u64 *soff;
+	u8 *line;
+	u64 x;
+
+	soff = calloc((size_t)n, sizeof(*soff));
+	if (!soff)
+		return -1;
+	for (i = 0; i < n; i++) {
+		soff[i] = (st[i].off * baud * OS + 500000000ULL) /
+			  1000000000ULL;
+		x = soff[i] + (u64)st[i].r->len * (u64)bpc * OS;
+		if (x > total)
+			total = x;
+	}
+	total += 2 * (u64)bpc * OS;
+	if (total > LINE_MAX_SAMPLES) {
+		free(soff);
+		return -1;
+	}
+	line = malloc(total);
+	if (!line) {
+		free(soff);
+		return -1;
+	}
+	memset(line, 1, total);
+	for (i = 0; i < n; i++) {
+		const struct reply *r = st[i].r;
+
+		for (k = 0; k < r->len; k++) {
+			u8 c = r->buf[k];
+			int par = __builtin_parity(c) ^ (s->parity == 2) ^
+				  pbit(r->perr, k);
+
+			for (b = 0; b < bpc; b++) {
+				int lvl;
+
+				if (b == 0)
+					lvl = 0;
+				else if (b <= 8)
+					lvl = (c >> (b - 1)) & 1;
+				else if (b == 9 && s->parity)
+					lvl = par;
+				else
+					lvl = 1;
+				if (!lvl)
+					memset(line + soff[i] +
+					       ((u64)k * bpc + b) * OS, 0, OS);
+			}
+		}
+	}
+	free(soff);
+	memset(out, 0, sizeof(*out));
+	*perrs = *ferrs = 0;
+	for (x = 0; x < total && out->len < MAX_REPLY;) {
+		u64 mid;
+		int c = 0, par = 0;
+
+		if (line[x] || (x && !line[x - 1])) {
+			x++;
+			continue;
+		}
+		mid = x + OS / 2;
+		if (mid >= total || line[mid]) {
+			x++;		/* too short for a start bit */
+			continue;
+		}
+		for (b = 1; b <= 8; b++) {
+			u64 p = mid + (u64)b * OS;
+
+			if (p >= total || line[p])
+				c |= 1 << (b - 1);
+		}
+		if (s->parity) {
+			u64 p = mid + 9 * OS;
+
+			par = p >= total || line[p];
+			if (par != (__builtin_parity((unsigned int)c) ^
+				    (s->parity == 2))) {
+				pbit_set(out->perr, out->len);
+				(*perrs)++;
+			}
+		}
+		x = mid + (u64)(bpc - 1) * OS;	/* the stop bit */
+		if (x < total && !line[x]) {
+			(*ferrs)++;
+			while (x < total && !line[x])
+				x++;		/* wait for a mark */
+		}
+		out->buf[out->len++] = (u8)c;
+	}
+	free(line);
+	return 0;
+}
+
+static u64 reply_ns(struct sim *s, struct pending *p)
+{
+	int l = p->r.latency_ms >= 0 ? p->r.latency_ms :
+		p->m->latency_ms >= 0 ? p->m->latency_ms : s->latency_ms;
+
+	return (u64)l * 1000000ULL + (u64)p->m->skew_us * 1000ULL;
+}
+
+/* the glitch line fault: one stray byte, before @at (or alone) */
+static void glitch(struct sim *s, struct reqctx *c, u64 at, bool alone)
+{
+	u8 perr[MAX_REPLY / 8] = { 0 };
+	u8 b = stray_bytes[s->glitch_idx++ % ARRAY_SIZE(stray_bytes)];
+	u64 t;
+	int i;
+
+	for (i = 0; i < s->nfaults; i++)
+		if (s->faults[i].kind == F_GLITCH &&
+		    fault_hits(&s->faults[i], s->requests))
+			break;
+	if (i == s->nfaults) {
+		s->glitch_idx--;
+		return;
+	}
+	/* a few ms before the reply, never before the request has ended */
+	t = alone ? at : at > 3000000ULL ? at - 3000000ULL : 0;
+	if (t < s->tbyte_ns)
+		t = s->tbyte_ns;
+	pbit_set(perr, 0);
+	tx_enqueue(s, &b, 1, c->last + t, perr, "glitch", false);
+	s->faults_done++;
+	log_ev(s, 0, "fault", "who=line kind=glitch byte=%02X request=%ld",
+	       b, s->requests);
+}
+
 /* faults, collisions, echo; then into the transmit queue */
 static void finish_request(struct sim *s, struct reqctx *c)
 {
 	struct reply line;
-	int i, live = 0, lat = -1;
+	struct lstream st[MAX_METERS];
+	struct pending *live[MAX_METERS];
+	int i, nlive = 0, lat;
 	const char *who = NULL;
 	struct meter *src = NULL;
+	u64 t0 = 0;
 	char hx[64];
 
+	s->requests++;
 	memset(&line, 0, sizeof(line));
-	line.parity_at = -1;
 	line.latency_ms = -1;
 	for (i = 0; i < c->nrep; i++) {
 		struct pending *p = &c->rep[i];
-		int l;
+		u64 t;
 
 		p->m->replies++;
 		apply_faults(s, p->m, p->m, p->m->faults, p->m->nfaults,
 			     p->m->replies, c, &p->r);
 		if (p->r.silent)
 			continue;
-		l = p->r.latency_ms >= 0 ? p->r.latency_ms :
-		    p->m->latency_ms >= 0 ? p->m->latency_ms : s->latency_ms;
-		if (lat < 0 || l < lat)
-			lat = l;
-		if (!live) {
-			line = p->r;
-			who = p->m->name;
-			src = p->m;
-		} else {
-			reply_and(&line, p->r.buf, p->r.len);
-			line.echo |= p->r.echo;
-			if (p->r.parity_at >= 0)
-				line.parity_at = p->r.parity_at;
-		}
-		live++;
+		t = reply_ns(s, p);
+		if (!nlive || t < t0)
+			t0 = t;
+		live[nlive++] = p;
 	}
-	if (!live)
+	if (!nlive) {
+		glitch(s, c, (u64)s->latency_ms * 1000000ULL, true);
 		return;
-	if (live > 1) {
+	}
+	if (nlive == 1) {
+		line = live[0]->r;
+		who = live[0]->m->name;
+		src = live[0]->m;
+	} else {
+		int perrs = 0, ferrs = 0;
+		bool aligned = true;
+
+		for (i = 0; i < nlive; i++) {
+			st[i].r = &live[i]->r;
+			st[i].off = reply_ns(s, live[i]) - t0;
+			aligned &= !st[i].off;
+		}
+		if (line_decode(s, st, nlive, &line, &perrs, &ferrs)) {
+			/* too long a line to model: byte-aligned AND */
+			line = live[0]->r;
+			for (i = 1; i < nlive; i++)
+				reply_and(&line, live[i]->r.buf,
+					  live[i]->r.len);
+		}
+		for (i = 0; i < nlive; i++)
+			line.echo |= live[i]->r.echo;
+		line.latency_ms = -1;
 		s->collisions++;
 		who = "collision";
-		log_ev(s, 0, "collision", "meters=%d", live);
+		src = live[0]->m;
+		log_ev(s, 0, "collision",
+		       "meters=%d aligned=%d parity_errors=%d framing_errors=%d",
+		       nlive, aligned, perrs, ferrs);
 	}
 	s->line_replies++;
 	line.latency_ms = -1;
@@ -523,19 +714,16 @@ static void finish_request(struct sim *s, struct reqctx *c)
 	if (line.silent)
 		return;
 	if (line.latency_ms >= 0)
-		lat = line.latency_ms;
+		t0 = (u64)line.latency_ms * 1000000ULL;
 	if (line.echo) {
-		tx_enqueue(s, c->raw, c->rawlen, c->last, -1, "echo", true);
+		tx_enqueue(s, c->raw, c->rawlen, c->last, NULL, "echo", true);
 		log_ev(s, 0, "echo", "len=%d", c->rawlen);
 	}
-	{
-		u64 l = (u64)lat * 1000000ULL;
-
-		if (l < s->tbyte_ns)
-			l = s->tbyte_ns;
-		tx_enqueue(s, line.buf, line.len, c->last + l, line.parity_at,
-			   who, false);
-	}
+	glitch(s, c, t0, false);
+	if (t0 < s->tbyte_ns)
+		t0 = s->tbyte_ns;
+	tx_enqueue(s, line.buf, line.len, c->last + t0, line.perr, who, false);
+	lat = (int)(t0 / 1000000ULL);
 	s->replies++;
 	hexstr(hx, sizeof(hx), line.buf, line.len > 24 ? 24 : line.len);
 	log_ev(s, 0, "reply", "who=%s len=%d latency_ms=%d head=%s", who,
@@ -702,16 +890,164 @@ static bool sec_match(const struct meter *m, const u8 *d, int dl)
 	return true;
 }
 
+/*
+ * A freeze in SND_UD CI 51 data: a record whose VIFE is the object action
+ * 0x0B "freeze data" (EN 13757-3 Table 17). Its DIF/DIFE give the storage
+ * number. Returns the storage number, or -1.
+ */
+static int freeze_storage(const u8 *d, int dl)
+{
+	static const int dlen[16] = { 0, 1, 2, 3, 4, 4, 6, 8,
+				      0, 1, 2, 3, 4, 0, 6, 0 };
+	int i = 0;
+
+	while (i < dl) {
+		int dif = d[i++], st = (dif >> 6) & 1, j = 0, vif;
+		bool freeze = false, ext = dif & 0x80;
+
+		if (dif == 0x2F)
+			continue;
+		if ((dif & 0x0F) == 0x0F)
+			break;
+		while (ext && i < dl) {		/* DIFEs */
+			if (j < 4)
+				st |= (d[i] & 0x0F) << (1 + 4 * j);
+			ext = d[i++] & 0x80;
+			j++;
+		}
+		if (i >= dl)
+			break;
+		vif = d[i++];
+		if (vif == 0x7E && i < dl && d[i] == 0x0B)
+			return st;	/* "any VIF" without the extension bit */
+		ext = vif & 0x80;
+		if ((vif == 0xFD || vif == 0xFB) && i < dl)
+			ext = d[i++] & 0x80;	/* the extended VIF code */
+		while (ext && i < dl) {		/* VIFEs */
+			if ((d[i] & 0x7F) == 0x0B)
+				freeze = true;
+			ext = d[i++] & 0x80;
+		}
+		if (freeze)
+			return st;
+		if ((dif & 0x0F) == 0x0D)
+			i += i < dl ? 1 + d[i] : 0;
+		else
+			i += dlen[dif & 0x0F];
+	}
+	return -1;
+}
+
+/* the meter hears the request only at its own rate (watchdog first) */
+static bool meter_hears(struct sim *s, struct meter *m, u64 now)
+{
+	if (m->baud_deadline && now >= m->baud_deadline) {
+		log_ev(s, 0, "baud_revert", "who=%s from=%d to=%d", m->name,
+		       m->baud, m->old_baud);
+		m->baud = m->old_baud;
+		m->baud_deadline = 0;
+	}
+	if (m->baud != s->line_baud) {
+		log_ev(s, 0, "baud_mismatch", "who=%s meter_baud=%d line_baud=%d",
+		       m->name, m->baud, s->line_baud);
+		return false;
+	}
+	return true;
+}
+
+/* SND_NKE, a valid selection, an application reset: first telegram */
+static void link_reset(struct meter *m)
+{
+	m->have_last = false;
+	m->tg = 0;
+}
+
+/* CI B8..BF: E5 at the old rate, then the new rate */
+static void baud_switch(struct sim *s, struct meter *m, int ci, bool reply,
+			u64 now, struct reqctx *c)
+{
+	int idx = ci - 0xB8, rate = mbus_rates[idx];
+
+	if (!(m->bauds & (1U << idx))) {
+		log_ev(s, 0, "baud_switch", "who=%s from=%d to=%d result=unsupported",
+		       m->name, m->baud, rate);
+		return;
+	}
+	if (reply)
+		reply_e5(c, m);
+	if (m->baud_ignore) {
+		log_ev(s, 0, "baud_switch", "who=%s from=%d to=%d result=ignored",
+		       m->name, m->baud, rate);
+		return;
+	}
+	log_ev(s, 0, "baud_switch", "who=%s from=%d to=%d result=ok watchdog_s=%d",
+	       m->name, m->baud, rate, m->baud_watchdog_s);
+	if (rate == m->baud)
+		return;
+	m->old_baud = m->baud;
+	m->baud = rate;
+	m->baud_deadline = m->baud_watchdog_s ?
+			   now + (u64)m->baud_watchdog_s * 1000000000ULL : 0;
+}
+
+/* REQ_UD2: the FCB rules of EN 13757-2 (facts §3.2) */
+static int req_ud2(struct sim *s, struct meter *m, int cc, u8 *out)
+{
+	int fcv = !!(cc & 0x10), fcb = !!(cc & 0x20), n, acc;
+	bool repeat = false;
+
+	if (m->reply_hex_len) {
+		if (fcv && m->have_last && fcb == m->last_fcb) {
+			log_ev(s, 0, "fcb_repeat", "who=%s", m->name);
+			memcpy(out, m->last, (size_t)m->last_len);
+			return m->last_len;
+		}
+		memcpy(out, m->reply_hex, (size_t)m->reply_hex_len);
+		n = m->reply_hex_len;
+		memcpy(m->last, out, (size_t)n);
+		m->last_len = n;
+		m->have_last = fcv;
+		m->last_fcb = fcb;
+		return n;
+	}
+	if (m->telegrams < 1)
+		m->telegrams = 1;
+	if (!fcv || !m->have_last)
+		m->tg = 0;
+	else if (fcb != m->last_fcb)
+		m->tg = (m->tg + 1) % m->telegrams;
+	else
+		repeat = true;
+	acc = m->access;
+	if (repeat) {
+		log_ev(s, 0, "fcb_repeat", "who=%s", m->name);
+		m->access = m->last[15];	/* the last telegram's number */
+	}
+	n = mbus_build_rsp(m, out, 0x72, false);
+	if (repeat)
+		m->access = acc;
+	else
+		m->access = (m->access + 1) & 0xFF;
+	log_ev(s, 0, "telegram", "who=%s n=%d of=%d fcb=%d fcv=%d repeat=%d access=%d",
+	       m->name, m->tg + 1, m->telegrams, fcb, fcv, repeat, out[15]);
+	memcpy(m->last, out, (size_t)n);
+	m->last_len = n;
+	m->have_last = fcv;
+	m->last_fcb = fcb;
+	return n;
+}
+
 static void on_mbus(struct sim *s, const u8 *f, int len, struct reqctx *c)
 {
 	bool lng = f[0] == 0x68;
 	int cc = lng ? f[4] : f[1], a = lng ? f[5] : f[2];
-	int ci = lng ? f[6] : -1, dl = lng ? f[1] - 3 : 0, i;
+	int ci = lng ? f[6] : -1, dl = lng ? f[1] - 3 : 0, i, fst = -1;
 	const u8 *d = f + 7;
 	const char *kind = "other";
 	char hx[2 * MAX_FRAME + 1];
 	u8 out[MAX_REPLY];
 	u64 now = mono_ns();
+	bool snd_ud = lng && (cc & 0xCF) == 0x43;
 
 	if (!lng && cc == 0x40)
 		kind = "snd-nke";
@@ -719,9 +1055,10 @@ static void on_mbus(struct sim *s, const u8 *f, int len, struct reqctx *c)
 		kind = "req-ud2";
 	else if (!lng && (cc & 0xCF) == 0x4A)
 		kind = "req-ud1";
-	else if (lng && (cc & 0xCF) == 0x43)
+	else if (snd_ud)
 		kind = ci == 0x52 ? "select" : ci == 0x50 ? "app-reset" :
-		       ci == 0x51 ? "data-send" : "snd-ud";
+		       ci == 0x51 ? "data-send" :
+		       ci >= 0xB8 && ci <= 0xBF ? "baud-switch" : "snd-ud";
 	else if (cc & 0x08 && !(cc & 0x40))
 		kind = "reply";
 	hexstr(hx, sizeof(hx), f, len);
@@ -729,6 +1066,17 @@ static void on_mbus(struct sim *s, const u8 *f, int len, struct reqctx *c)
 	       "proto=mbus kind=%s addr=%d c=%02X ci=%d first=%llu last=%llu hex=%s",
 	       kind, a, cc, ci, (unsigned long long)c->first,
 	       (unsigned long long)c->last, hx);
+	if (!lng && cc == 0x40)
+		s->nke++;
+	else if (!lng && (cc & 0xCF) == 0x4B)
+		s->req_ud2++;
+	else if (snd_ud && ci == 0x52 && a == 0xFD)
+		s->selects++;
+	if (snd_ud && ci == 0x51) {
+		fst = freeze_storage(d, dl);
+		if (fst >= 0)
+			s->freezes++;
+	}
 	for (i = 0; i < s->nmeters; i++) {
 		struct meter *m = &s->meters[i];
 		bool addressed, bcast_noreply = a == 0xFF;
@@ -739,7 +1087,9 @@ static void on_mbus(struct sim *s, const u8 *f, int len, struct reqctx *c)
 		      (a == 0xFE || a == 0xFF)))
 			continue;
 		test_mode_check(s, m, now);
-		if (lng && (cc & 0xCF) == 0x43 && ci == 0x52 && a == 0xFD) {
+		if (m->proto == P_MBUS && !meter_hears(s, m, now))
+			continue;
+		if (snd_ud && ci == 0x52 && a == 0xFD) {
 			bool was = m->selected;
 
 			m->requests++;
@@ -747,8 +1097,11 @@ static void on_mbus(struct sim *s, const u8 *f, int len, struct reqctx *c)
 			if (m->selected != was || m->selected)
 				log_ev(s, 0, "select", "who=%s selected=%d",
 				       m->name, m->selected);
-			if (m->selected)
+			if (m->selected) {
+				m->baud_deadline = 0;
+				link_reset(m);
 				reply_e5(c, m);
+			}
 			continue;
 		}
 		addressed = a == m->primary || a == 0xFE || a == 0xFF ||
@@ -756,38 +1109,23 @@ static void on_mbus(struct sim *s, const u8 *f, int len, struct reqctx *c)
 		if (!addressed)
 			continue;
 		m->requests++;
+		m->baud_deadline = 0;	/* heard at the new rate */
 		if (!lng) {
 			if (cc == 0x40) {
-				m->have_last = false;
-				if (a == 0xFD)
+				link_reset(m);
+				if (a == 0xFD) {
 					m->selected = false;
+					log_ev(s, 0, "select",
+					       "who=%s selected=0", m->name);
+				}
 				if (!bcast_noreply)
 					reply_e5(c, m);
 			} else if ((cc & 0xCF) == 0x4B && !bcast_noreply) {
-				int fcv = !!(cc & 0x10), fcb = !!(cc & 0x20);
-
-				if (fcv && m->have_last && fcb == m->last_fcb) {
-					log_ev(s, 0, "fcb_repeat", "who=%s",
-					       m->name);
-					reply_bytes(c, m, m->last, m->last_len);
-					continue;
-				}
-				if (m->reply_hex_len) {
-					memcpy(out, m->reply_hex,
-					       (size_t)m->reply_hex_len);
-					n = m->reply_hex_len;
-				} else {
-					n = mbus_build_rsp(m, out, 0x72, false);
-					m->access = (m->access + 1) & 0xFF;
-				}
-				memcpy(m->last, out, (size_t)n);
-				m->last_len = n;
-				m->have_last = true;
-				m->last_fcb = fcv ? fcb : -1;
+				n = req_ud2(s, m, cc, out);
 			} else if ((cc & 0xCF) == 0x4A && !bcast_noreply) {
 				reply_e5(c, m);
 			}
-		} else if ((cc & 0xCF) == 0x43) {
+		} else if (snd_ud) {
 			if (ci == 0x50) {
 				if (dl >= 1 && (d[0] >> 4) == 0x9)
 					test_mode_enter(s, m, now);
@@ -797,7 +1135,23 @@ static void on_mbus(struct sim *s, const u8 *f, int len, struct reqctx *c)
 					log_ev(s, 0, "test_mode",
 					       "who=%s state=off", m->name);
 				}
-				m->have_last = false;
+				link_reset(m);
+				if (!bcast_noreply)
+					reply_e5(c, m);
+			} else if (ci >= 0xB8 && ci <= 0xBF) {
+				baud_switch(s, m, ci, !bcast_noreply, now, c);
+			} else if (ci == 0x51 && fst >= 0) {
+				m->due_storage = fst;
+				m->due_energy = m->v[Q_ENERGY];
+				m->have_due_energy = m->have[Q_ENERGY];
+				m->due_volume = m->v[Q_VOLUME];
+				m->have_due_volume = m->have[Q_VOLUME];
+				meter_clock(m, &m->due_date);
+				m->have_due_date = true;
+				log_ev(s, 0, "freeze",
+				       "who=%s storage=%d energy=%lld volume=%lld",
+				       m->name, fst, (long long)m->due_energy,
+				       (long long)m->due_volume);
 				if (!bcast_noreply)
 					reply_e5(c, m);
 			} else if (ci == 0x51 && m->profile == PR_TIANGANG &&
@@ -865,6 +1219,8 @@ static int try_frame(const u8 *p, int n, int *kind)
 	return more ? 0 : -1;
 }
 
+static void line_baud_update(struct sim *s);
+
 static void rx_consume(struct sim *s, int n)
 {
 	memmove(s->rx, s->rx + n, (size_t)(s->rxn - n));
@@ -919,6 +1275,7 @@ static void rx_process(struct sim *s)
 		c->last = s->rxt[start + flen - 1];
 		c->ser = 0;
 		s->frames++;
+		line_baud_update(s);
 		if (kind == FR_MBUS)
 			on_mbus(s, s->rx + start, flen, c);
 		else
@@ -945,7 +1302,7 @@ static int rx_read(struct sim *s)
 	hexstr(hx, sizeof(hx), buf, (int)n);
 	log_ev(s, now, "rx", "n=%d hex=%s", (int)n, hx);
 	if (s->line_echo)
-		tx_enqueue(s, buf, (int)n, now, -1, "line-echo", true);
+		tx_enqueue(s, buf, (int)n, now, NULL, "line-echo", true);
 	if (s->rxn + n > RXBUF)
 		rx_consume(s, (int)(s->rxn + n - RXBUF));
 	for (i = 0; i < n; i++) {
@@ -976,6 +1333,40 @@ static speed_t baud_code(int baud)
 		if (bauds[i].baud == baud)
 			return bauds[i].code;
 	return 0;
+}
+
+static int code_baud(speed_t code)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(bauds); i++)
+		if (bauds[i].code == code)
+			return bauds[i].baud;
+	return 0;
+}
+
+static void set_line_baud(struct sim *s, int baud)
+{
+	if (baud < 50 || baud == s->line_baud)
+		return;
+	if (s->line_baud)
+		log_ev(s, 0, "line_baud", "from=%d to=%d", s->line_baud, baud);
+	s->line_baud = baud;
+	s->tbyte_ns = (u64)(s->parity ? 11 : 10) * 1000000000ULL /
+		      (u64)baud;
+}
+
+/*
+ * The master's rate: on a pty the slave's termios (the driver under test
+ * sets it), read when a request frame completes; elsewhere --baud.
+ */
+static void line_baud_update(struct sim *s)
+{
+	struct termios tio;
+
+	if (s->ep != EP_PTY || s->slave_fd < 0 || tcgetattr(s->slave_fd, &tio))
+		return;
+	set_line_baud(s, code_baud(cfgetospeed(&tio)));
 }
 
 static int set_raw(struct sim *s, int fd)
@@ -1069,14 +1460,24 @@ static int open_socket(struct sim *s)
 	return 0;
 }
 
+static void log_stats(struct sim *s)
+{
+	log_ev(s, 0, "stats",
+	       "rx_bytes=%ld tx_bytes=%ld frames=%ld discarded=%ld replies=%ld collisions=%ld faults=%ld selects=%ld nke=%ld req_ud2=%ld freezes=%ld line_baud=%d",
+	       s->rx_bytes, s->tx_bytes, s->frames, s->discarded, s->replies,
+	       s->collisions, s->faults_done, s->selects, s->nke, s->req_ud2,
+	       s->freezes, s->line_baud);
+}
+
 static void dump_stats(struct sim *s)
 {
 	int i;
 
 	fprintf(stderr,
-		"hmsim: rx_bytes=%ld tx_bytes=%ld frames=%ld discarded=%ld replies=%ld collisions=%ld faults=%ld\n",
+		"hmsim: rx_bytes=%ld tx_bytes=%ld frames=%ld discarded=%ld replies=%ld collisions=%ld faults=%ld selects=%ld nke=%ld req_ud2=%ld freezes=%ld line_baud=%d\n",
 		s->rx_bytes, s->tx_bytes, s->frames, s->discarded, s->replies,
-		s->collisions, s->faults_done);
+		s->collisions, s->faults_done, s->selects, s->nke, s->req_ud2,
+		s->freezes, s->line_baud);
 	for (i = 0; i < s->nmeters; i++) {
 		struct meter *m = &s->meters[i];
 
@@ -1085,10 +1486,7 @@ static void dump_stats(struct sim *s)
 			m->name, profile_name(m->profile), m->requests,
 			m->replies, m->faults_done, m->test_mode);
 	}
-	log_ev(s, 0, "stats",
-	       "rx_bytes=%ld tx_bytes=%ld frames=%ld discarded=%ld replies=%ld collisions=%ld faults=%ld",
-	       s->rx_bytes, s->tx_bytes, s->frames, s->discarded, s->replies,
-	       s->collisions, s->faults_done);
+	log_stats(s);
 }
 
 static void list_meters(struct sim *s)
@@ -1109,11 +1507,14 @@ static void list_meters(struct sim *s)
 				m->reply_type, m->reply_hex_len ? " replay" : "");
 		else
 			fprintf(stderr,
-				"hmsim: meter %s mbus profile=%s primary=%d id=%s man=%c%c%c version=%d medium=%d%s\n",
+				"hmsim: meter %s mbus profile=%s primary=%d id=%s man=%c%c%c version=%d medium=%d energy=%lld volume=%lld telegrams=%d baud=%d%s\n",
 				m->name, profile_name(m->profile), m->primary,
 				m->id, ((m->man >> 10) & 31) + 64,
 				((m->man >> 5) & 31) + 64, (m->man & 31) + 64,
 				m->version, m->medium,
+				m->have[Q_ENERGY] ? (long long)m->v[Q_ENERGY] : -1LL,
+				m->have[Q_VOLUME] ? (long long)m->v[Q_VOLUME] : -1LL,
+				m->telegrams, m->baud ? m->baud : s->baud,
 				m->reply_hex_len ? " replay" : "");
 	}
 }
@@ -1142,6 +1543,10 @@ static const char usage_text[] =
 "\n"
 "Meters:\n"
 "  --meter k=v,k=v...  add a meter (repeatable); see Documentation/hmsim.rst\n"
+"  --gen mbus-random:N[:seed=S][:groups=G][:man=ABC][:primary=P][:k=v...]\n"
+"  --gen mbus-consecutive:N[:start=DDDDDDDD][:man=ABC][:primary=P][:k=v...]\n"
+"                      N generated M-Bus meters (primary 0, or P..P+N-1);\n"
+"                      values from the ID D: energy (D mod 10^6) kWh, ...\n"
 "  --config FILE       key=value lines: globals, then one [meter] per meter\n"
 "  --vector FILE:NAME[,k=v...]  meter replaying a reply vector of vectors.txt\n"
 "  --demo[=NAMES]      builtin line: delu-ultrasonic,delu-mechanical,cjt188,mbus\n"
@@ -1156,10 +1561,13 @@ static const char usage_text[] =
 "  records=DIFVIF[=DATA]/... test_records=... test_mode=0|1 test_mode_expiry=S\n"
 "  energy=mWh settlement_energy=mWh volume=mL power=mW flow=mL/h\n"
 "  supply_temp=m°C return_temp=m°C temp_diff=mK operating_time=s\n"
-"  reply_hex=HEX latency=MS fault=KIND[:MODE]\n"
+"  reply_hex=HEX latency=MS skew_us=US fault=KIND[:MODE]\n"
+"  telegrams=N due_energy=mWh due_volume=mL due_date=YYYY-MM-DD due_storage=N\n"
+"  baud=N bauds=300,2400,9600 baud_switch=ok|ignore baud_watchdog_s=S\n"
 "\n"
 "Faults: checksum stop truncate silence garbage-before garbage-after garbage\n"
-"  echo collision parity(--tty only) slow vanish[:N]\n"
+"  echo collision parity(--tty only) slow vanish[:N] e5-trail (meter)\n"
+"  glitch (line: a stray FC/FD/FE/00/A5 after a request)\n"
 "\n"
 "Other: --log FILE (MONO_NS REAL_NS EVENT k=v per line; '-' = stderr)\n"
 "  -v verbose, -h --help. SIGUSR1 dumps statistics, SIGTERM exits.\n"
@@ -1172,7 +1580,7 @@ static const char usage_text[] =
 enum {
 	O_PTY = 256, O_PTYLINK, O_TTY, O_SOCKET, O_STDIO, O_BAUD, O_PARITY,
 	O_LATENCY, O_NOPACE, O_SLOW, O_GAP, O_ECHO, O_FAULT, O_METER,
-	O_CONFIG, O_VECTOR, O_DEMO, O_LOG, O_LIST, O_CTIMEOUT,
+	O_CONFIG, O_VECTOR, O_DEMO, O_LOG, O_LIST, O_CTIMEOUT, O_GEN,
 };
 
 static const struct option long_opts[] = {
@@ -1191,6 +1599,7 @@ static const struct option long_opts[] = {
 	{ "echo", no_argument, NULL, O_ECHO },
 	{ "fault", required_argument, NULL, O_FAULT },
 	{ "meter", required_argument, NULL, O_METER },
+	{ "gen", required_argument, NULL, O_GEN },
 	{ "config", required_argument, NULL, O_CONFIG },
 	{ "vector", required_argument, NULL, O_VECTOR },
 	{ "demo", optional_argument, NULL, O_DEMO },
@@ -1297,6 +1706,10 @@ int main(int argc, char **argv)
 				die("--meter %s: %s", optarg, err);
 			break;
 		}
+		case O_GEN:
+			if (gen_load(s, optarg, err, sizeof(err)))
+				die("%s", err);
+			break;
 		case O_CONFIG:
 			if (config_load(s, optarg, err, sizeof(err)))
 				die("%s", err);
@@ -1352,8 +1765,10 @@ int main(int argc, char **argv)
 		die("unexpected argument '%s' (see --help)", argv[optind]);
 	if (!s->nmeters)
 		die("no meters: use --meter, --config, --vector or --demo");
-	s->tbyte_ns = (u64)(s->parity ? 11 : 10) * 1000000000ULL /
-		      (u64)s->baud;
+	set_line_baud(s, s->baud);
+	for (opt = 0; opt < s->nmeters; opt++)
+		if (!s->meters[opt].baud)
+			s->meters[opt].baud = s->baud;
 	if (list || s->verbose)
 		list_meters(s);
 	if (list)
@@ -1460,9 +1875,11 @@ int main(int argc, char **argv)
 			}
 		}
 	}
-	log_ev(s, 0, "exit", "signal=%d", (int)sig_term);
 	if (s->verbose)
 		dump_stats(s);
+	else
+		log_stats(s);
+	log_ev(s, 0, "exit", "signal=%d", (int)sig_term);
 	if (s->pty_link)
 		unlink(s->pty_link);
 	if (s->log && s->log != stderr)

@@ -64,6 +64,8 @@ enum fault_kind {
 	F_PARITY,
 	F_SLOW,
 	F_VANISH,
+	F_GLITCH,	/* line: a stray byte on the line after a request */
+	F_E5_TRAIL,	/* meter: an E5 followed by a garbage byte */
 };
 
 enum fault_mode { FM_EVERY, FM_ONCE, FM_NTH };
@@ -127,10 +129,26 @@ struct meter {
 	struct mrec trec[MAX_RECORDS];	/* test-mode records */
 	int ntrec;
 	bool selected;
-	bool have_last;
+	bool have_last;		/* a REQ_UD2 since the last reset */
 	int last_fcb;
 	u8 last[MAX_FRAME];
 	int last_len;
+	int telegrams;		/* RSP_UD telegrams per read cycle (>= 1) */
+	int tg;			/* current telegram, 0-based */
+	/* due-date (storage) values */
+	int due_storage;	/* storage number of the due-date records */
+	s64 due_energy;		/* mWh */
+	s64 due_volume;		/* mL */
+	bool have_due_energy, have_due_volume, have_due_date;
+	struct tm due_date;
+	/* baud rate */
+	int baud;		/* current rate; 0 = the line's at start */
+	int old_baud;		/* rate before the last switch */
+	unsigned int bauds;	/* supported: bit i = mbus_rates[i] */
+	bool baud_ignore;	/* ack a switch with E5 but keep the rate */
+	int baud_watchdog_s;
+	u64 baud_deadline;	/* CLOCK_MONOTONIC ns, 0 = none pending */
+	int skew_us;		/* added to the reply time (bit-level line) */
 	/* values */
 	s64 v[Q_COUNT];
 	bool have[Q_COUNT];
@@ -157,10 +175,25 @@ struct reply {
 	u8 buf[MAX_REPLY];
 	int len;
 	int latency_ms;
-	int parity_at;		/* byte index for a parity flip, -1 none */
+	u8 perr[MAX_REPLY / 8];	/* bytes sent with a parity error */
 	bool echo;
 	bool silent;
 };
+
+/* parity-error bitmaps */
+static inline void pbit_set(u8 *bm, int i)
+{
+	if (i >= 0 && i < MAX_REPLY)
+		bm[i >> 3] |= (u8)(1 << (i & 7));
+}
+
+static inline bool pbit(const u8 *bm, int i)
+{
+	return i >= 0 && i < MAX_REPLY && (bm[i >> 3] >> (i & 7)) & 1;
+}
+
+/* CI B8..BF: the M-Bus rates */
+extern const int mbus_rates[8];
 
 /* encode.c */
 int hex_parse(const char *s, u8 *out, int max);
@@ -172,6 +205,7 @@ int cj_build_read(struct meter *m, const u8 *req_di, int ser, u8 *out);
 int cj_build_addr(struct meter *m, const u8 *req_di, int ser, u8 *out);
 int cj_build_write(struct meter *m, const u8 *req_di, int ser, u8 *out);
 int mbus_build_rsp(struct meter *m, u8 *out, int ci, bool single);
+void date_g_put(u8 *p, const struct tm *tm);
 int mrec_parse(const char *item, struct mrec *r, char *err, size_t errlen);
 int mrecs_parse(const char *s, struct mrec *r, int max, char *err,
 		size_t errlen);

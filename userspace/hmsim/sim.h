@@ -17,7 +17,8 @@ struct txseg {
 	u8 buf[MAX_REPLY];
 	int len, pos;
 	u64 start;		/* CLOCK_MONOTONIC ns of the first byte */
-	int parity_at;
+	u64 tbyte;		/* byte time when it was queued */
+	u8 perr[MAX_REPLY / 8];
 	const char *who;
 	bool is_echo;
 };
@@ -56,6 +57,11 @@ struct sim {
 	/* statistics */
 	long rx_bytes, tx_bytes, frames, discarded, replies, faults_done;
 	long collisions;
+	long selects, nke, req_ud2, freezes, baud_switches;
+	long requests;		/* every recognised frame: glitch fault count */
+	int glitch_idx;
+	int line_baud;		/* the master's rate (pty: the slave's termios) */
+	int ngen;		/* generated meters so far (names) */
 };
 
 struct meter *sim_new_meter(struct sim *s);
@@ -76,5 +82,6 @@ int config_load(struct sim *s, const char *path, char *err, size_t errlen);
 int vector_load(struct meter *m, const char *file, const char *name,
 		char *err, size_t errlen);
 int demo_load(struct sim *s, const char *which, char *err, size_t errlen);
+int gen_load(struct sim *s, const char *spec, char *err, size_t errlen);
 
 #endif
