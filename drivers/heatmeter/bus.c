@@ -59,6 +59,7 @@ enum hm_bus_stat {
 	HM_BS_ECHOES,
 	HM_BS_UNSOLICITED,
 	HM_BS_LATE,
+	HM_BS_GLITCHES,
 	HM_BS_TRANSACTIONS,
 };
 
@@ -104,6 +105,8 @@ static u64 hm_bus_stat(struct hm_bus *bus, unsigned int idx)
 		return st.eng[HM_ES_UNSOLICITED];
 	case HM_BS_LATE:
 		return st.eng[HM_ES_LATE];
+	case HM_BS_GLITCHES:
+		return st.eng[HM_ES_GLITCHES];
 	default:
 		return st.eng[HM_ES_TRANSACTIONS];
 	}
@@ -145,6 +148,7 @@ HM_STAT_ATTR(collisions, HM_BS_COLLISIONS);
 HM_STAT_ATTR(echoes, HM_BS_ECHOES);
 HM_STAT_ATTR(unsolicited, HM_BS_UNSOLICITED);
 HM_STAT_ATTR(late_replies, HM_BS_LATE);
+HM_STAT_ATTR(glitches, HM_BS_GLITCHES);
 HM_STAT_ATTR(transactions, HM_BS_TRANSACTIONS);
 
 static struct attribute *hm_bus_stats_attrs[] = {
@@ -165,6 +169,7 @@ static struct attribute *hm_bus_stats_attrs[] = {
 	&hm_stat_echoes.attr.attr,
 	&hm_stat_unsolicited.attr.attr,
 	&hm_stat_late_replies.attr.attr,
+	&hm_stat_glitches.attr.attr,
 	&hm_stat_transactions.attr.attr,
 	NULL
 };

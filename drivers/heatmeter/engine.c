@@ -421,6 +421,8 @@ void hm_engine_receive(struct hm_engine *e, const u8 *data, const u8 *flags,
 		n = echoing ? 1 : len - i;
 		if (t && !t->t.first_rx)
 			t->t.first_rx = now;
+		if (t)
+			t->rx_bytes += min_t(size_t, n, U16_MAX - t->rx_bytes);
 		hm_engine_feed(e, t, data + i, flags ? flags + i : NULL, n, now);
 		i += n;
 		/* the try may have ended; later bytes belong to no one */
@@ -654,6 +656,11 @@ static void hm_engine_work(struct work_struct *work)
 			}
 			if (t->result == -ETIMEDOUT && !t->taken)
 				hm_engine_note_silent(e, t);
+			/* one stray byte and nothing else: the line, not meters */
+			if (t->result == -EIO && t->rx_bytes == 1 && !t->got) {
+				t->glitch = true;
+				e->stats[HM_ES_GLITCHES]++;
+			}
 			if (hm_retryable(t->result) && !t->final &&
 			    t->tries_used < tries) {
 				e->stats[HM_ES_RETRIES]++;
@@ -665,7 +672,8 @@ static void hm_engine_work(struct work_struct *work)
 				continue;
 			}
 			e->stats[HM_ES_TRANSACTIONS]++;
-			if (t->result == -EIO && (t->flags & HM_TXN_PROBE))
+			if (t->result == -EIO && !t->glitch &&
+			    (t->flags & HM_TXN_PROBE))
 				e->stats[HM_ES_COLLISIONS]++;
 			spin_unlock_irqrestore(&e->lock, flags);
 			hm_txn_finish(t, 0);
@@ -689,6 +697,8 @@ static void hm_engine_work(struct work_struct *work)
 		t->flagged = false;
 		t->got = false;
 		t->extra = false;
+		t->rx_bytes = 0;
+		t->glitch = false;
 		t->result = 0;
 		t->t.sent = 0;
 		t->t.first_rx = 0;

@@ -146,6 +146,9 @@ typedef bool (*hm_txn_more_t)(struct hm_txn *t);
  *           break flag
  * @got: engine (HM_TXN_LISTEN): the reply came, listening on
  * @extra: engine (HM_TXN_LISTEN): more bytes came after the reply
+ * @rx_bytes: engine: bytes of this try that were not our echo
+ * @glitch: the try failed on a single stray byte (a line glitch, not a
+ *          collision of replies)
  */
 struct hm_txn {
 	struct kref ref;
@@ -195,6 +198,8 @@ struct hm_txn {
 	bool flagged;
 	bool got;
 	bool extra;
+	u16 rx_bytes;
+	bool glitch;
 };
 
 struct hm_engine;

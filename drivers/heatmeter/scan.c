@@ -47,22 +47,29 @@
 #include "hm_err.h"
 #include "mbus.h"
 
-/* submit a probe and wait for it; returns its result */
+/*
+ * Submit a probe and wait for it; returns its result. A try spoilt by one
+ * stray byte (a line glitch: converters emit FC, FE, 00 ...) is counted
+ * as such by the engine and made again, once: it is neither a meter nor
+ * a collision.
+ */
 static int hm_scan_run(struct hm_bus *bus, struct hm_txn *t)
 {
-	int ret;
+	int ret, again = 1;
 
 	t->flags |= HM_TXN_PROBE;
-	ret = hm_engine_submit(&bus->engine, t);
-	if (ret)
-		return ret;
-	/*
-	 * Not a sleep the hung-task detector should watch: the engine
-	 * bounds it (timeouts, or -ENODEV when the line goes). Pairs with
-	 * the release in hm_txn_finish().
-	 */
-	wait_event_idle(t->wait, smp_load_acquire(&t->done));
-	return t->result;
+	do {
+		ret = hm_engine_submit(&bus->engine, t);
+		if (ret)
+			return ret;
+		/*
+		 * Not a sleep the hung-task detector should watch: the
+		 * engine bounds it (timeouts, or -ENODEV when the line
+		 * goes). Pairs with the release in hm_txn_finish().
+		 */
+		wait_event_idle(t->wait, smp_load_acquire(&t->done));
+	} while (t->result == -EIO && t->glitch && again--);
+	return t->result == -EIO && t->glitch ? -ETIMEDOUT : t->result;
 }
 
 static void hm_scan_count(struct hm_bus *bus, bool found, bool collision)

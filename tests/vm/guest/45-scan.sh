@@ -47,7 +47,7 @@ check scan/timeout-follows-baud 535 "$(cat "$B/response_timeout_ms")"
 stty -F /dev/ttyS3 2400
 check scan/timeout-back 638 "$(cat "$B/response_timeout_ms")"
 echo mbus > "$B/protocol"
-check scan/timeout-mbus 388 "$(cat "$B/response_timeout_ms")"
+check scan/timeout-mbus 188 "$(cat "$B/response_timeout_ms")"
 echo cjt188 > "$B/protocol"
 
 measure_read "$m" "$B" "CJ/T 188 901F read, ttyS3 (single meter)"

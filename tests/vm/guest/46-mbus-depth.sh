@@ -1,0 +1,198 @@
+# SPDX-License-Identifier: GPL-2.0
+# Wired M-Bus in depth, against hmsim on a pty in the guest, paced at
+# 2400 Bd with 20 ms latency: secondary search on lines that trouble the
+# userspace tools (IDs differing in the last digit, the same ID from two
+# manufacturers, consecutive serial numbers, random IDs sharing prefixes),
+# secondary-addressed reads, multi-telegram reads with the FCB, glitches,
+# a late meter, and the primary scan at the window minimum. Each search
+# prints found/expected, selects and seconds ("# timing" lines, shown by
+# make bench). The two 60-meter lines take minutes: they run on one stock
+# kernel (6.12) only; the others everywhere.
+. /tests/lib.sh
+. /tests/hm.sh
+B=/sys/class/heatmeter_bus/hmbus0
+BIG=0
+case "$KVER" in 6.12.*-amd64) BIG=1 ;; esac
+
+# start_sim LOG ARGS...: hmsim on /dev/ttyHM0, attached, M-Bus bus
+start_sim() {
+	log=$1; shift
+	rm -f /dev/ttyHM0
+	hmsim --pty --pty-link /dev/ttyHM0 --log "$log" "$@" > "$log.out" 2>&1 &
+	sim=$!
+	wait_for /dev/ttyHM0 50
+	ldattach -s 2400 -8 -e -1 "$LDISC" /dev/ttyHM0
+	wait_for $B
+	echo mbus > $B/protocol
+}
+stop_sim() {
+	killall ldattach 2>/dev/null
+	wait_gone $B 100
+	kill $sim 2>/dev/null
+	wait $sim 2>/dev/null
+}
+# wait_scan SECONDS: until scan_status is no longer "running"
+wait_scan() {
+	n=$(($1 * 10))
+	st=$(cat $B/scan_status)
+	while [ "${st#running}" != "$st" ] && [ $n -gt 0 ]; do
+		usleep 100000; n=$((n - 1)); st=$(cat $B/scan_status)
+	done
+	echo "$st"
+}
+# ids_of LOG: the ids hmsim --list gives, one per line, sorted
+ids_sim() { hmsim --list "$@" 2>&1 | sed -n 's/.* id=\([0-9A-F]*\) man=\([A-Z]*\) .*/\1:\2/p' | sort; }
+ids_bus() {
+	for d in /sys/class/heatmeter/heatmeter*; do
+		[ -e "$d/address" ] && cut -d: -f1,2 "$d/address"
+	done | sort
+}
+# search NAME SECONDS ARGS...: a secondary search over a line
+search() {
+	name=$1 limit=$2; shift 2
+	ids_sim "$@" > /tmp/want.$name
+	want=$(wc -l < /tmp/want.$name)
+	start_sim /tmp/hmsim-$name.log "$@"
+	t0=$(cut -d' ' -f1 /proc/uptime)
+	echo mbus-secondary > $B/scan
+	st=$(wait_scan "$limit")
+	t1=$(cut -d' ' -f1 /proc/uptime)
+	ids_bus > /tmp/got.$name
+	found=$(wc -l < /tmp/got.$name)
+	sel=$(echo "$st" | sed -n 's/.*selects \([0-9]*\).*/\1/p')
+	echo "# timing: secondary search, $name: found $found/$want, selects $sel, $(awk "BEGIN { printf \"%.1f\", $t1 - $t0 }") s ($st)"
+	check "mbus2/$name-done" done "${st%%:*}"
+	check "mbus2/$name-every-meter-once" "$(cat /tmp/want.$name)" "$(cat /tmp/got.$name)"
+	check "mbus2/$name-no-duplicates" "$found" "$(sort -u /tmp/got.$name | wc -l)"
+}
+# meter_sec ID:MAN: the meter with that secondary address
+meter_sec() {
+	for d in /sys/class/heatmeter/heatmeter*; do
+		case "$(cat "$d/address" 2>/dev/null)" in "$1":*) echo "$d"; return 0 ;; esac
+	done
+	echo /nonexistent
+}
+# energy_ok NAME: a found meter reads the energy hmsim derives from its ID
+energy_ok() {
+	m=$(ls -d /sys/class/heatmeter/heatmeter* | tail -n1)
+	id=$(cut -c1-8 "$m/address")
+	want=$(( (10#$id % 1000000) * 1000000 ))
+	check "mbus2/$1-read-selected" "$want" "$(cat "$m/energy" 2>&1)"
+}
+
+# two IDs that differ only in the last digit: one split of the last digit
+search last-digit 60 \
+	--meter profile=mbus,id=12345670,manufacturer=KAM,energy=1000000 \
+	--meter profile=mbus,id=12345671,manufacturer=KAM,energy=2000000
+m=$(meter_sec 12345671:KAM)
+check mbus2/secondary-address-form "12345671:KAM" "$(cut -d: -f1,2 "$m/address")"
+check mbus2/secondary-read 2000000 "$(cat "$m/energy" 2>&1)"
+check mbus2/secondary-id 12345671 "$(cat "$m/id" 2>&1)"
+# the read selected that meter, and only it, before its REQ_UD2
+check mbus2/one-selected "selected=1" "$(grep ' select ' /tmp/hmsim-last-digit.log | tail -n1 | grep -o 'selected=1')"
+check mbus2/others-deselected 0 "$(grep ' select ' /tmp/hmsim-last-digit.log | tail -n2 | grep -c 'who=m0 selected=1')"
+# a meter added by hand by its secondary address; a wrong one is silent
+echo "mbus-secondary 12345670:KAM" > $B/new_meter
+echo "mbus-secondary 12345679" > $B/new_meter
+m=$(meter_at "12345679:FFFF:FF:FF")
+check mbus2/secondary-absent "Connection timed out" "$(errno_of "$m/energy")"
+echo "mbus-secondary 12345679" > $B/delete_meter
+check mbus2/secondary-bad-address yes "$(echo 'mbus-secondary 1234567' > $B/new_meter 2>/dev/null || echo yes)"
+check mbus2/secondary-bad-man yes "$(echo 'mbus-secondary 12345678:kam' > $B/new_meter 2>/dev/null || echo yes)"
+stop_sim
+
+# the same ID from two manufacturers: split by manufacturer, both found
+search same-id 120 \
+	--meter profile=mbus,id=55501234,manufacturer=KAM,energy=3000000 \
+	--meter profile=mbus,id=55501234,manufacturer=ZRI,energy=4000000
+m=$(meter_sec 55501234:ZRI)
+check mbus2/same-id-read 4000000 "$(cat "$m/energy" 2>&1)"
+stop_sim
+
+# scan stop: a search of a big line stops after its current probe
+start_sim /tmp/hmsim-stop.log --gen mbus-random:20:seed=3
+echo mbus-secondary > $B/scan
+usleep 1500000
+echo stop > $B/scan
+st=$(wait_scan 10)
+check mbus2/scan-stop stopped "${st%%:*}"
+check mbus2/stop-idle yes "$(echo stop > $B/scan 2>/dev/null || echo yes)"
+stop_sim
+
+if [ $BIG = 1 ]; then
+	search consecutive-60 400 --gen mbus-consecutive:60:start=30010000
+	energy_ok consecutive-60
+	stop_sim
+	search random-60 600 --gen mbus-random:60:seed=7
+	energy_ok random-60
+	stop_sim
+else
+	echo "# mbus2: the 60-meter search lines run on the stock 6.12 kernel only (this is $KVER)"
+fi
+
+# a meter whose data spans 3 telegrams: every record, in order, FCB toggled
+start_sim /tmp/hmsim-tg.log \
+	--meter profile=mbus,primary=5,id=40000005,telegrams=3,energy=5000000,volume=6000000,power=700000,flow=800000,supply_temp=70000,return_temp=40000
+echo "mbus 5" > $B/new_meter
+m=$(meter_at 5)
+check mbus2/telegrams-energy 5000000 "$(cat "$m/energy" 2>&1)"
+check mbus2/telegrams-return-temp 40000 "$(cat "$m/return_temp" 2>&1)"
+check mbus2/telegrams-all "5000000 6000000 700000 800000 70000" \
+	"$(echo $(cat "$m/energy" "$m/volume" "$m/power" "$m/flow" "$m/supply_temp" 2>&1))"
+check mbus2/telegrams-in-order "1 2 3" "$(grep ' telegram ' /tmp/hmsim-tg.log | head -n3 | sed 's/.* n=\([0-9]\).*/\1/' | tr '\n' ' ' | sed 's/ $//')"
+# the FCB of the REQ_UD2s: 1 after the reset, then toggled; no repeat
+check mbus2/fcb-toggles "1 0 1" "$(grep ' telegram ' /tmp/hmsim-tg.log | head -n3 | sed 's/.* fcb=\([01]\).*/\1/' | tr '\n' ' ' | sed 's/ $//')"
+check mbus2/fcb-no-repeat 0 "$(grep -c 'repeat=1' /tmp/hmsim-tg.log)"
+# a second read starts again from the first telegram
+echo 0 > "$m/max_age_ms"
+check mbus2/telegrams-reread 5000000 "$(cat "$m/energy" 2>&1)"
+check mbus2/telegrams-reread-first "1 2 3 1 2 3" "$(grep ' telegram ' /tmp/hmsim-tg.log | sed 's/.* n=\([0-9]\).*/\1/' | tr '\n' ' ' | sed 's/ $//')"
+stop_sim
+
+# a meter 1.2 s late: its reply never poisons the next transaction; the
+# bus learns its latency and widens its window
+start_sim /tmp/hmsim-late.log \
+	--meter profile=mbus,primary=9,id=40000009,energy=9000000,latency=1200 \
+	--meter profile=mbus,primary=10,id=40000010,energy=10000000
+echo "mbus 9" > $B/new_meter
+echo "mbus 10" > $B/new_meter
+m9=$(meter_at 9) m10=$(meter_at 10)
+echo 0 > "$m9/max_age_ms"; echo 0 > "$m10/max_age_ms"
+cat "$m10/energy" > /dev/null 2>&1	# the link reset of both, out of the way
+first=$(errno_of "$m9/energy")
+check mbus2/late-other-meter 10000000 "$(cat "$m10/energy" 2>&1)"
+sleep 2
+check mbus2/late-counted yes "$([ "$(bstat $B late_replies)" -ge 1 ] && echo yes)"
+check mbus2/late-then-read 9000000 "$(cat "$m9/energy" 2>&1)"
+echo "# mbus2: late meter: first read '$first', late replies $(bstat $B late_replies), then read"
+check mbus2/late-others-still 10000000 "$(cat "$m10/energy" 2>&1)"
+stop_sim
+
+# line glitches (a stray FC/FD/FE/00/A5 after requests): never a meter
+start_sim /tmp/hmsim-glitch.log --fault glitch \
+	--meter profile=mbus,primary=3,id=40000003,energy=3000000
+echo "mbus-primary 1-6" > $B/scan
+st=$(wait_scan 60)
+check mbus2/glitch-scan "done: found 1, collisions 0" "$st"
+check mbus2/glitch-counted yes "$([ "$(bstat $B glitches)" -ge 1 ] && echo yes)"
+check mbus2/glitch-only-real 1 "$(ls -d /sys/class/heatmeter/heatmeter* | wc -l)"
+stop_sim
+
+# primary scan at the window minimum: 0-30 with meters at 1, 5, 9
+start_sim /tmp/hmsim-pscan.log \
+	--meter profile=mbus,primary=1,id=50000001 \
+	--meter profile=mbus,primary=5,id=50000005 \
+	--meter profile=mbus,primary=9,id=50000009
+check mbus2/window-2400 188 "$(cat $B/response_timeout_ms)"
+t0=$(cut -d' ' -f1 /proc/uptime)
+echo "mbus-primary 0-30" > $B/scan
+st=$(wait_scan 60)
+t1=$(cut -d' ' -f1 /proc/uptime)
+check mbus2/primary-scan "done: found 3, collisions 0" "$st"
+# minimum: per empty address SND_NKE (5 bytes) + 330 bits + 50 ms; per
+# meter also its E5, REQ_UD2 (5 bytes) and RSP_UD, each with the latency
+awk -v t="$(awk "BEGIN { print $t1 - $t0 }")" -v rsp="$(( $(bstat $B rx_bytes) / 3 - 1 ))" 'BEGIN {
+	b = 11 / 2400; win = 330 / 2400 + 0.050
+	min = 31 * (5 * b + win) + 3 * (0.020 + b + 0.030 + 5 * b + 0.020 + rsp * b)
+	printf "# timing: primary scan 0-30, meters at 1 5 9: %.2f s, window minimum %.2f s, ratio %.3f\n", t, min, t / min }'
+stop_sim
