@@ -21,7 +21,7 @@ start_sim() {
 	hmsim --pty --pty-link /dev/ttyHM0 --log "$log" "$@" > "$log.out" 2>&1 &
 	sim=$!
 	wait_for /dev/ttyHM0 50
-	ldattach -s 2400 -8 -e -1 "$LDISC" /dev/ttyHM0
+	ldattach "$LDISC" /dev/ttyHM0
 	wait_for $B
 	echo mbus > $B/protocol
 }
