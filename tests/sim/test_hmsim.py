@@ -1377,6 +1377,53 @@ def t_freeze():
         check(len(events(s, "freeze")) == 2, "freeze count")
 
 
+def t_tty_collision_parity():
+    """--tty: a collided byte with a parity error goes out with flipped
+    parity (parity_flip logged for that byte only; a pty shows the byte)."""
+    master, slave = os.openpty()
+    name = os.ttyname(slave)
+    fd, logp = tempfile.mkstemp(prefix="hmsim-", suffix=".log")
+    os.close(fd)
+    env = dict(os.environ, ASAN_OPTIONS="detect_leaks=1")
+    p = subprocess.Popen([ARGS.hmsim, "--tty", name, "--baud", "2400",
+                          "--latency", "5", "--log", logp,
+                          "--meter", "profile=mbus,primary=5",
+                          "--meter", "profile=mbus,primary=5,skew_us=417",
+                          "--fault", "glitch:2"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         env=env)
+    try:
+        time.sleep(0.3)
+        tty.setraw(master)
+        got = []
+        for _ in range(2):
+            os.write(master, mbus_short(0x40, 5))
+            data, end = b"", time.monotonic() + 1.0
+            while time.monotonic() < end:
+                r, _, _ = select.select([master], [], [], 0.2)
+                if r:
+                    data += os.read(master, 4096)
+                elif data:
+                    break
+            got.append(data)
+        time.sleep(0.1)
+        log = open(logp).read()
+    finally:
+        p.send_signal(signal.SIGTERM)
+        rc = p.wait(5)
+        err = p.stderr.read().decode()
+        os.close(master)
+        os.close(slave)
+        os.unlink(logp)
+    check(got[0] == b"\xC0", "collided E5s: " + hx(got[0]))
+    check(got[1] == b"\xFC\xC0", "glitch then collision: " + hx(got[1]))
+    flips = re.findall(r"parity_flip who=(\S+) at=(\d+)", log)
+    check(flips == [("collision", "0"), ("glitch", "0"), ("collision", "0")],
+          "parity flips %s" % flips)
+    check(rc == 0, "exit %d: %s" % (rc, err[:200]))
+    check("Sanitizer" not in err and "runtime error" not in err, err[:300])
+
+
 def elf_interp(path):
     """True if the ELF file asks for a dynamic loader (PT_INTERP)."""
     import struct
@@ -1467,6 +1514,7 @@ def main():
         ("mbus-baud-switch", t_baud_switch),
         ("mbus-baud-pacing", t_baud_pacing),
         ("mbus-freeze-and-due-date", t_freeze),
+        ("tty-collision-parity-flip", t_tty_collision_parity),
     ]
     if ARGS.only:
         tests = [t for t in tests if re.search(ARGS.only, t[0])]
