@@ -1336,6 +1336,9 @@ def t_baud_pacing():
         span, need = ts[-1] - ts[0], (len(r) - 1) * 11 / 9600
         check(span < (len(r) - 1) * 11 / 2400 * 0.6 and span >= need * 0.8,
               "paced %.3f s for %d bytes at 9600 (%.3f)" % (span, len(r), need))
+    with Sim(["--any-baud", "--meter", "profile=mbus,primary=5"]) as s:
+        set_speed(s.fd, termios.B9600)
+        check(s.xfer(mbus_short(0x40, 5)) == b"\xE5", "--any-baud: deaf at 9600")
 
 
 def t_freeze():
