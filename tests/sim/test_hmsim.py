@@ -555,7 +555,8 @@ def t_valve():
 
 
 def t_fcb():
-    with Sim(["--meter", TIANGANG]) as s:
+    # a repeated telegram is rebuilt with current values: fix the clock
+    with Sim(["--meter", TIANGANG + ",time=2024-01-15T13:45:30"]) as s:
         check(s.xfer(mbus_short(0x40, 4)) == b"\xE5", "SND_NKE")
         a = s.xfer(mbus_short(0x5B, 4))
         frames_ok(a)
@@ -946,6 +947,487 @@ def t_tty_endpoint():
     check("Sanitizer" not in err and "runtime error" not in err, err[:300])
 
 
+# ---- M-Bus in depth (facts/mbus-depth.md §1, §3, §5, §6) -------------------
+
+def sim_list(args):
+    p = subprocess.run([ARGS.hmsim, "--list"] + args, capture_output=True,
+                       timeout=10)
+    check(p.returncode == 0, "--list rc %d: %r" % (p.returncode, p.stderr[:300]))
+    rows = []
+    for ln in p.stderr.decode().splitlines():
+        m = re.match(r"^hmsim: meter (\S+) (\S+) (.*)$", ln)
+        if m:
+            kv = dict(x.split("=", 1) for x in m.group(3).split() if "=" in x)
+            kv["name"] = m.group(1)
+            rows.append(kv)
+    return rows
+
+
+def gen_energy(idd):
+    """--gen values: energy (D mod 10^6) kWh, volume (D mod 10^6) x 10 L."""
+    d = int(idd)
+    return (d % 10**6) * 10**6, (d % 10**6) * 10**4
+
+
+def records(frame):
+    """The record area of a 0x72 RSP_UD (after the 12-byte header)."""
+    return frame[19:-2]
+
+
+def find_rec(frame, hdr):
+    """Data bytes after the first occurrence of record header `hdr`."""
+    r = records(frame)
+    i = r.find(bytes(hdr))
+    check(i >= 0, "no record %s in %s" % (hx(hdr), hx(r)))
+    return r[i + len(hdr):]
+
+
+def bcd_le(b):
+    return int("".join("%02X" % x for x in reversed(b)))
+
+
+def events(s, name):
+    return [ln for ln in s.log() if ln.split()[2:3] == [name]]
+
+
+def t_gen_random():
+    a = sim_list(["--gen", "mbus-random:60:seed=7"])
+    b = sim_list(["--gen", "mbus-random:60:seed=7"])
+    c = sim_list(["--gen", "mbus-random:60:seed=8"])
+    check(len(a) == 60, "%d meters" % len(a))
+    ids = [r["id"] for r in a]
+    check(ids == [r["id"] for r in b], "same seed, different IDs")
+    check(ids != [r["id"] for r in c], "other seed, same IDs")
+    check(len(set(ids)) == 60, "IDs not distinct")
+    check(all(re.match(r"^\d{8}$", i) for i in ids), "not 8 BCD digits")
+    check(len(set(i[:3] for i in ids)) <= 4, "no shared leading digits: %s"
+          % sorted(set(i[:3] for i in ids)))
+    for r in a:
+        check(r["primary"] == "0" and r["man"] == "HMS", "defaults " + str(r))
+        check(int(r["energy"]) == gen_energy(r["id"])[0], "energy " + str(r))
+    rows = sim_list(["--gen", "mbus-random:5:seed=3:primary=1:man=ABC",
+                     "--meter", "profile=mbus,primary=9,id=11111111"])
+    check([r["primary"] for r in rows] == ["1", "2", "3", "4", "5", "9"],
+          "primary=1: %s" % [r["primary"] for r in rows])
+    check(all(r["man"] == "ABC" for r in rows[:5]), "man=ABC")
+    with Sim(["--gen", "mbus-random:5:seed=3:primary=1:man=ABC",
+              "--meter", "profile=mbus,primary=9,id=11111111"]) as s:
+        for r in rows[:5]:
+            f = frames_ok(s.xfer(mbus_short(0x7B, int(r["primary"]))))[0]
+            idd = r["id"]
+            check(f[5] == int(r["primary"]) and
+                  f[7:11] == bytes.fromhex(idd)[::-1], "header " + hx(f))
+            e, v = gen_energy(idd)
+            check(bcd_le(find_rec(f, [0x0C, 0x06])[:4]) == e // 10**6,
+                  "energy record of %s: %s" % (idd, hx(f)))
+            check(bcd_le(find_rec(f, [0x0C, 0x14])[:4]) == v // 10**4,
+                  "volume record of %s" % idd)
+        frames_ok(s.xfer(mbus_short(0x7B, 9)))
+
+
+def t_gen_consecutive():
+    rows = sim_list(["--gen", "mbus-consecutive:12:start=12345670"])
+    check([r["id"] for r in rows] == ["%08d" % (12345670 + i) for i in range(12)],
+          "ids %s" % [r["id"] for r in rows])
+    p = subprocess.run([ARGS.hmsim, "--list", "--gen", "mbus-consecutive:3:start=99999998"],
+                       capture_output=True)
+    check(p.returncode != 0, "accepted IDs past 99999999")
+    p = subprocess.run([ARGS.hmsim, "--list", "--gen", "mbus-random:10:primary=245"],
+                       capture_output=True)
+    check(p.returncode != 0, "accepted primary addresses past 250")
+    sel = lambda d, c=0x53: mbus_long(c, 0xFD, 0x52, d)
+    with Sim(["--gen", "mbus-consecutive:12:start=12345670"]) as s:
+        # exact select of one; A of the reply is its primary address (0)
+        r = s.xfer(sel([0x73, 0x56, 0x34, 0x12, 0xFF, 0xFF, 0xFF, 0xFF]))
+        check(r == b"\xE5", "select 12345673: " + hx(r))
+        f = frames_ok(s.xfer(mbus_short(0x7B, 0xFD)))[0]
+        check(f[5] == 0 and f[7:11] == b"\x73\x56\x34\x12", "reply " + hx(f))
+        # 1234567F: ten meters, bit-aligned E5s AND to one E5
+        r = s.xfer(sel([0x7F, 0x56, 0x34, 0x12, 0xFF, 0xFF, 0xFF, 0xFF]))
+        check(r == b"\xE5", "ten aligned E5: " + hx(r))
+        check(any("meters=10 aligned=1" in ln for ln in events(s, "collision")),
+              "collision event: %s" % events(s, "collision"))
+        r = s.xfer(sel([0x9F, 0x56, 0x34, 0x12, 0xFF, 0xFF, 0xFF, 0xFF]),
+                   total=0.4)
+        check(r == b"", "1234569F answered: " + hx(r))
+        r = s.xfer(mbus_short(0x5B, 0xFD), total=0.4)
+        check(r == b"", "non-matching select did not deselect: " + hx(r))
+
+
+def t_secondary_rules():
+    m1 = "profile=mbus,name=a,primary=1,id=12345678,manufacturer=ABC,energy=1000000,time=2024-01-15T13:45:30"
+    m2 = "profile=mbus,name=b,primary=2,id=12345678,manufacturer=ABD,energy=2000000,time=2024-01-15T13:45:30"
+    m3 = "profile=mbus,name=c,primary=3,id=12345679,manufacturer=ABC,energy=3000000,time=2024-01-15T13:45:30"
+    sel = lambda d, c=0x53: mbus_long(c, 0xFD, 0x52, d)
+    abc = (1 << 10 | 2 << 5 | 3).to_bytes(2, "little")
+    abd = (1 << 10 | 2 << 5 | 4).to_bytes(2, "little")
+    idb = [0x78, 0x56, 0x34, 0x12]
+    with Sim(["--meter", m1, "--meter", m2, "--meter", m3]) as s:
+        # C=73 works as well as 53; MAN selects one of two equal IDs
+        r = s.xfer(sel(idb + list(abd) + [0xFF, 0xFF], 0x73))
+        check(r == b"\xE5", "C=73 select: " + hx(r))
+        f = frames_ok(s.xfer(mbus_short(0x7B, 0xFD)))[0]
+        check(f[5] == 2 and f[11:13] == abd, "MAN ABD reply " + hx(f))
+        # an F nibble in MAN is literal: 0x4F != ABD's low byte
+        r = s.xfer(sel(idb + [abd[0] | 0x0F, abd[1], 0xFF, 0xFF]), total=0.4)
+        check(r == b"", "F nibble in MAN matched: " + hx(r))
+        r = s.xfer(mbus_short(0x5B, 0xFD), total=0.4)
+        check(r == b"", "still selected after a non-matching select")
+        # VER/MED: a whole FF byte only
+        r = s.xfer(sel(idb + list(abc) + [0x0F, 0xFF]), total=0.4)
+        check(r == b"", "VER 0F matched version 1: " + hx(r))
+        r = s.xfer(sel(idb + list(abc) + [0x01, 0x04]))
+        check(r == b"\xE5", "full address: " + hx(r))
+        f = frames_ok(s.xfer(mbus_short(0x7B, 0xFD)))[0]
+        check(f[5] == 1 and f[11:13] == abc, "MAN ABC reply " + hx(f))
+        # SND_NKE to FD deselects
+        check(s.xfer(mbus_short(0x40, 0xFD)) == b"\xE5", "SND_NKE FD")
+        r = s.xfer(mbus_short(0x7B, 0xFD), total=0.4)
+        check(r == b"", "selected after SND_NKE to FD: " + hx(r))
+        # ID-only mask: both 12345678 meters answer, the reply collides
+        r = s.xfer(sel(idb + [0xFF] * 4))
+        check(r == b"\xE5", "two E5: " + hx(r))
+        r = s.xfer(mbus_short(0x7B, 0xFD))
+        check(len(r) > 20, "no collided reply")
+        check(any("meters=2" in ln for ln in events(s, "collision")),
+              "no collision of two")
+        # and a wildcard on the last digit takes in the third meter too
+        r = s.xfer(sel([0x7F, 0x56, 0x34, 0x12] + [0xFF] * 4))
+        check(r == b"\xE5", "three E5: " + hx(r))
+        s.p.send_signal(signal.SIGUSR1)
+        time.sleep(0.3)
+        err = s.close()
+    check("selects=6 " in err and "nke=1 " in err and "req_ud2=5 " in err,
+          "counters: " + err[:400])
+
+
+def t_counters_log():
+    with Sim(["--meter", TIANGANG]) as s:
+        s.xfer(mbus_short(0x40, 4))
+        s.xfer(mbus_short(0x7B, 4))
+        s.xfer(mbus_long(0x53, 0xFD, 0x52, [0xFF] * 8))
+        s.close()
+        # close() unlinks the log: read it before
+    with Sim(["--meter", TIANGANG]) as s:
+        s.xfer(mbus_short(0x40, 4))
+        s.xfer(mbus_short(0x7B, 4))
+        s.xfer(mbus_short(0x5B, 4))
+        s.xfer(mbus_long(0x53, 0xFD, 0x52, [0xFF] * 8))
+        s.p.send_signal(signal.SIGUSR1)
+        time.sleep(0.3)
+        st = events(s, "stats")
+        check(st and "selects=1 nke=1 req_ud2=2" in st[-1], "stats %s" % st)
+
+
+def telegram_sim(extra=""):
+    return ("profile=mbus,primary=5,id=12345678,energy=1234000000,"
+            "volume=5678900000,power=12000,flow=345000,supply_temp=70100,"
+            "return_temp=40200,operating_time=36000,"
+            "time=2024-01-15T13:45:30" + extra)
+
+
+def t_multi_telegram():
+    with Sim(["--meter", telegram_sim()]) as s:
+        whole = records(frames_ok(s.xfer(mbus_short(0x7B, 5)))[0])
+    with Sim(["--meter", telegram_sim(",telegrams=3")]) as s:
+        check(s.xfer(mbus_short(0x40, 5)) == b"\xE5", "SND_NKE")
+        t = []
+        for c in (0x7B, 0x5B, 0x7B):
+            t.append(frames_ok(s.xfer(mbus_short(c, 5)))[0])
+        check(records(t[0])[-1] == 0x1F and records(t[1])[-1] == 0x1F,
+              "1F missing: %s / %s" % (hx(t[0]), hx(t[1])))
+        check(0x1F not in records(t[2])[-1:], "1F in the last " + hx(t[2]))
+        joined = records(t[0])[:-1] + records(t[1])[:-1] + records(t[2])
+        check(joined == whole, "records %s != %s" % (hx(joined), hx(whole)))
+        acc = [f[15] for f in t]
+        check(acc[1] == (acc[0] + 1) & 0xFF and acc[2] == (acc[1] + 1) & 0xFF,
+              "access numbers %s" % acc)
+        # FCB not toggled: the last telegram again, same access number
+        r = frames_ok(s.xfer(mbus_short(0x7B, 5)))[0]
+        check(r == t[2], "repeat of telegram 3: " + hx(r))
+        # toggle after the last: back to the first
+        r = frames_ok(s.xfer(mbus_short(0x5B, 5)))[0]
+        check(records(r) == records(t[0]) and r[15] == (acc[2] + 1) & 0xFF,
+              "wrap to telegram 1: " + hx(r))
+        r = frames_ok(s.xfer(mbus_short(0x7B, 5)))[0]
+        check(records(r) == records(t[1]), "telegram 2 again")
+        # SND_NKE resets: the next 7B gives the first
+        check(s.xfer(mbus_short(0x40, 5)) == b"\xE5", "SND_NKE 2")
+        r = frames_ok(s.xfer(mbus_short(0x7B, 5)))[0]
+        check(records(r) == records(t[0]), "after SND_NKE: " + hx(r))
+        r = frames_ok(s.xfer(mbus_short(0x5B, 5)))[0]
+        check(records(r) == records(t[1]), "second after SND_NKE")
+        # FCV=0: the first telegram
+        r = frames_ok(s.xfer(mbus_short(0x4B, 5)))[0]
+        check(records(r) == records(t[0]), "FCV=0: " + hx(r))
+        # a valid selection resets too
+        frames_ok(s.xfer(mbus_short(0x7B, 5)))
+        r = s.xfer(mbus_long(0x73, 0xFD, 0x52,
+                             [0x78, 0x56, 0x34, 0x12, 0xFF, 0xFF, 0xFF, 0xFF]))
+        check(r == b"\xE5", "select")
+        r = frames_ok(s.xfer(mbus_short(0x7B, 0xFD)))[0]
+        check(records(r) == records(t[0]) and r[5] == 5,
+              "after selection: " + hx(r))
+        ev = events(s, "telegram")
+        check(any("n=3 of=3" in ln for ln in ev) and
+              any("repeat=1" in ln for ln in ev), "telegram events %s" % ev[:3])
+
+
+def uart_model(streams, baud, parity=True, os_=16):
+    """Wired AND of UART frames (start 0, 8 data LSB first, even parity,
+    stop 1; idle 1), decoded by a UART sampling bit middles. streams:
+    [(offset_ns, bytes)]. Returns (bytes, parity_errors, framing_errors)."""
+    bpc = 11 if parity else 10
+    offs = [round(o * baud * os_ / 1e9) for o, _ in streams]
+    total = max(o + len(b) * bpc * os_ for o, (_, b) in zip(offs, streams))
+    total += 2 * bpc * os_
+    line = [1] * total
+    for o, (_, b) in zip(offs, streams):
+        for k, c in enumerate(b):
+            bits = [0] + [(c >> i) & 1 for i in range(8)]
+            if parity:
+                bits.append(bin(c).count("1") & 1)
+            bits.append(1)
+            for j, v in enumerate(bits):
+                if not v:
+                    st = o + (k * bpc + j) * os_
+                    line[st:st + os_] = [0] * os_
+    out, pe, fe, x = [], 0, 0, 0
+    lv = lambda i: line[i] if i < total else 1
+    while x < total:
+        if line[x] or (x and not line[x - 1]):
+            x += 1
+            continue
+        mid = x + os_ // 2
+        if lv(mid):
+            x += 1
+            continue
+        c = sum(lv(mid + b * os_) << (b - 1) for b in range(1, 9))
+        if parity and lv(mid + 9 * os_) != bin(c).count("1") & 1:
+            pe += 1
+        x = mid + (bpc - 1) * os_
+        if not lv(x):
+            fe += 1
+            while x < total and not line[x]:
+                x += 1
+        out.append(c)
+    return bytes(out), pe, fe
+
+
+def coll_counts(s):
+    ev = events(s, "collision")
+    check(ev, "no collision event")
+    m = re.search(r"aligned=(\d) parity_errors=(\d+) framing_errors=(\d+)", ev[-1])
+    return int(m.group(1)), int(m.group(2)), int(m.group(3))
+
+
+def t_bit_collision():
+    # hand-checked: E5 and an E5 one bit later AND to C0 with bad parity
+    got, pe, fe = uart_model([(0, b"\xE5"), (10**9 // 2400, b"\xE5")], 2400)
+    check(got == b"\xC0" and pe == 1 and fe == 0, "model: %s %d %d" % (hx(got), pe, fe))
+    bit_ns = 10**9 / 2400
+    for skew_bits in (0, 1, 0.5, 3, 7.25, 11, 13.5, 40):
+        us = round(skew_bits * bit_ns / 1000)
+        ma = "profile=mbus,name=a,primary=5,id=11111111,energy=1000000,time=2024-01-15T13:45:30"
+        mb = ("profile=mbus,name=b,primary=5,id=22222222,energy=9000000,"
+              "time=2024-01-15T13:45:30,skew_us=%d" % us)
+        with Sim(["--baud", "2400", "--meter", ma, "--meter", mb]) as s:
+            r = s.xfer(mbus_short(0x40, 5))
+            want, pe, fe = uart_model([(0, b"\xE5"), (us * 1000, b"\xE5")], 2400)
+            check(r == want, "E5/E5 skew %s bits: got %s want %s" % (
+                skew_bits, hx(r), hx(want)))
+            check(coll_counts(s) == (int(us == 0), pe, fe),
+                  "E5 counts %s want %s" % (coll_counts(s), (int(us == 0), pe, fe)))
+            ra = s.xfer(mbus_short(0x7B, 5), total=2.0, idle=0.3)
+        with Sim(["--meter", ma]) as s1:
+            fa = s1.xfer(mbus_short(0x7B, 5))
+        with Sim(["--meter", mb.replace(",name=b", ",name=b,primary=5")]) as s2:
+            fb = s2.xfer(mbus_short(0x7B, 5))
+        want, pe, fe = uart_model([(0, fa), (us * 1000, fb)], 2400)
+        check(ra == want, "RSP_UD skew %s bits: got %s want %s" % (
+            skew_bits, hx(ra), hx(want)))
+    # --parity none: 10-bit frames, no parity errors
+    with Sim(["--parity", "none", "--meter", "profile=mbus,primary=5",
+              "--meter", "profile=mbus,primary=5,skew_us=417"]) as s:
+        r = s.xfer(mbus_short(0x40, 5))
+        want, pe, fe = uart_model([(0, b"\xE5"), (417000, b"\xE5")], 2400,
+                                  parity=False)
+        check(r == want and coll_counts(s)[1] == 0, "8N1: %s want %s" % (hx(r), hx(want)))
+
+
+def t_glitch():
+    with Sim(["--meter", TIANGANG, "--fault", "glitch"]) as s:
+        got = [s.xfer(mbus_short(0x7B, 9), total=0.5) for _ in range(6)]
+        check(got == [b"\xFC", b"\xFD", b"\xFE", b"\x00", b"\xA5", b"\xFC"],
+              "stray bytes " + " / ".join(hx(g) for g in got))
+        r = s.xfer(mbus_short(0x40, 4))
+        check(r == b"\xFD\xE5", "glitch before the E5: " + hx(r))
+        r = s.xfer(mbus_short(0x7B, 4))
+        check(r[0] == 0xFE, "glitch before the RSP_UD: " + hx(r[:4]))
+        frames_ok(r[1:])
+    with Sim(["--meter", TIANGANG, "--fault", "glitch:2"]) as s:
+        check(s.xfer(mbus_short(0x40, 4)) == b"\xE5", "glitch:2 on the 1st")
+        check(s.xfer(mbus_short(0x40, 4)) == b"\xFC\xE5", "glitch:2 on the 2nd")
+    with Sim(["--meter", TIANGANG + ",fault=e5-trail"]) as s:
+        check(s.xfer(mbus_short(0x40, 4)) == b"\xE5\xFC", "e5-trail 1")
+        check(s.xfer(mbus_short(0x40, 4)) == b"\xE5\xFD", "e5-trail 2")
+        frames_ok(s.xfer(mbus_short(0x7B, 4)))    # telegrams untouched
+
+
+def set_speed(fd, speed):
+    import termios
+    a = termios.tcgetattr(fd)
+    a[4] = a[5] = speed
+    termios.tcsetattr(fd, termios.TCSANOW, a)
+
+
+def t_baud_switch():
+    import termios
+    sw = lambda ci, a=5: mbus_long(0x53, a, ci, [])
+    m = "profile=mbus,primary=5,id=12345678,energy=1000000,baud_watchdog_s=1"
+    with Sim(["--baud", "2400", "--meter", m,
+              "--meter", "profile=mbus,name=ign,primary=6,baud_switch=ignore",
+              "--meter", "profile=mbus,name=few,primary=7,bauds=300,2400"]) as s:
+        set_speed(s.fd, termios.B2400)
+        r = s.xfer(sw(0xBC), total=0.4)
+        check(r == b"", "4800 (unsupported) answered: " + hx(r))
+        r = s.xfer(sw(0xBD))
+        check(r == b"\xE5", "switch to 9600: " + hx(r))
+        r = s.xfer(mbus_short(0x7B, 5), total=0.4)
+        check(r == b"", "answered at the old rate: " + hx(r))
+        check(any("who=m0 meter_baud=9600 line_baud=2400" in ln
+                  for ln in events(s, "baud_mismatch")), "no baud_mismatch")
+        set_speed(s.fd, termios.B9600)
+        frames_ok(s.xfer(mbus_short(0x7B, 5)))
+        # the others stayed at 2400: deaf at 9600
+        check(s.xfer(mbus_short(0x40, 6), total=0.4) == b"", "ign at 9600")
+        set_speed(s.fd, termios.B2400)
+        check(s.xfer(sw(0xBD, 6)) == b"\xE5", "ignore: E5")
+        check(s.xfer(mbus_short(0x40, 6)) == b"\xE5", "ignore: still 2400")
+        check(s.xfer(sw(0xBD, 7), total=0.4) == b"", "bauds=300,2400: 9600")
+        # the first meter is confirmed at 9600: no revert
+        time.sleep(1.2)
+        set_speed(s.fd, termios.B9600)
+        frames_ok(s.xfer(mbus_short(0x7B, 5)))
+        # switch to 300 and say nothing at 300: back to 9600 after 1 s
+        check(s.xfer(sw(0xB8)) == b"\xE5", "switch to 300")
+        time.sleep(1.2)
+        frames_ok(s.xfer(mbus_short(0x7B, 5)))
+        check(events(s, "baud_revert"), "no baud_revert event")
+        check(any("from=2400 to=9600" in ln for ln in events(s, "line_baud")),
+              "no line_baud event")
+
+
+def t_baud_pacing():
+    import termios
+    with Sim(["--baud", "2400", "--meter",
+              "profile=mbus,primary=5,id=12345678,energy=1000000"],
+             fast=False) as s:
+        set_speed(s.fd, termios.B9600)
+        r = s.xfer(mbus_short(0x40, 5), total=0.4)
+        check(r == b"", "meter at 2400 heard a 9600 request")
+        set_speed(s.fd, termios.B2400)
+        s.send(mbus_long(0x53, 5, 0xBD, []))
+        r, ts = s.recv(idle=0.3)
+        check(r == b"\xE5", "E5 at the old rate")
+        set_speed(s.fd, termios.B9600)
+        s.send(mbus_short(0x7B, 5))
+        r, ts = s.recv(idle=0.3)
+        frames_ok(r)
+        span, need = ts[-1] - ts[0], (len(r) - 1) * 11 / 9600
+        check(span < (len(r) - 1) * 11 / 2400 * 0.6 and span >= need * 0.8,
+              "paced %.3f s for %d bytes at 9600 (%.3f)" % (span, len(r), need))
+    with Sim(["--any-baud", "--meter", "profile=mbus,primary=5"]) as s:
+        set_speed(s.fd, termios.B9600)
+        check(s.xfer(mbus_short(0x40, 5)) == b"\xE5", "--any-baud: deaf at 9600")
+
+
+def t_freeze():
+    m = ("profile=mbus,primary=5,id=12345678,energy=1234000000,volume=5678900000,"
+         "time=2024-01-15T13:45:30,due_energy=1000000000,due_volume=4000000000,"
+         "due_date=2023-12-31")
+    with Sim(["--meter", m]) as s:
+        f = frames_ok(s.xfer(mbus_short(0x7B, 5)))[0]
+        r = records(f)
+        i = r.find(b"\x44\x06")
+        check(i > r.find(b"\x04\x6D"), "due records not after the current: " + hx(r))
+        check(r[i:i + 6] == b"\x44\x06" + (1000).to_bytes(4, "little"), "44 06 " + hx(r))
+        check(find_rec(f, [0x44, 0x14])[:4] == (400000).to_bytes(4, "little"),
+              "44 14")
+        # 2023-12-31: type G, day 31 | (23 & 7) << 5, month 12 | (23 >> 3) << 4
+        check(find_rec(f, [0x42, 0x6C])[:2] == bytes([31 | 7 << 5, 12 | 2 << 4]),
+              "42 6C " + hx(r))
+        # the driver's SYNC TRIGGER frame: broadcast, no reply
+        q = mbus_long(0x53, 0xFF, 0x51, [0x40, 0xFE, 0x0B])
+        check(hx(q) == "68 06 06 68 53 FF 51 40 FE 0B EC 16", "freeze frame " + hx(q))
+        check(s.xfer(q, total=0.4) == b"", "broadcast freeze answered")
+        f = frames_ok(s.xfer(mbus_short(0x5B, 5)))[0]
+        check(find_rec(f, [0x44, 0x06])[:4] == (1234).to_bytes(4, "little") and
+              find_rec(f, [0x44, 0x14])[:4] == (567890).to_bytes(4, "little"),
+              "after freeze: " + hx(records(f)))
+        check(find_rec(f, [0x42, 0x6C])[:2] == bytes([15 | 0 << 5, 1 | 3 << 4]),
+              "frozen date")
+        check(any("who=m0 storage=1" in ln for ln in events(s, "freeze")),
+              "no freeze event")
+        # addressed, storage 2 (DIF 80 DIFE 01), a real VIF (06) + VIFE 0B
+        q = mbus_long(0x73, 5, 0x51, [0x80, 0x01, 0x86, 0x0B])
+        check(s.xfer(q) == b"\xE5", "addressed freeze: no E5")
+        f = frames_ok(s.xfer(mbus_short(0x7B, 5)))[0]
+        check(find_rec(f, [0x84, 0x01, 0x06])[:4] == (1234).to_bytes(4, "little"),
+              "storage 2 record: " + hx(records(f)))
+        # plain CI 51 data without 0B: E5, no freeze
+        check(s.xfer(mbus_long(0x53, 5, 0x51, [0x01, 0xFD, 0x1B, 0x00])) == b"\xE5",
+              "CI 51 write")
+        check(len(events(s, "freeze")) == 2, "freeze count")
+
+
+def t_tty_collision_parity():
+    """--tty: a collided byte with a parity error goes out with flipped
+    parity (parity_flip logged for that byte only; a pty shows the byte)."""
+    master, slave = os.openpty()
+    name = os.ttyname(slave)
+    fd, logp = tempfile.mkstemp(prefix="hmsim-", suffix=".log")
+    os.close(fd)
+    env = dict(os.environ, ASAN_OPTIONS="detect_leaks=1")
+    p = subprocess.Popen([ARGS.hmsim, "--tty", name, "--baud", "2400",
+                          "--latency", "5", "--log", logp,
+                          "--meter", "profile=mbus,primary=5",
+                          "--meter", "profile=mbus,primary=5,skew_us=417",
+                          "--fault", "glitch:2"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         env=env)
+    try:
+        time.sleep(0.3)
+        tty.setraw(master)
+        got = []
+        for _ in range(2):
+            os.write(master, mbus_short(0x40, 5))
+            data, end = b"", time.monotonic() + 1.0
+            while time.monotonic() < end:
+                r, _, _ = select.select([master], [], [], 0.2)
+                if r:
+                    data += os.read(master, 4096)
+                elif data:
+                    break
+            got.append(data)
+        time.sleep(0.1)
+        log = open(logp).read()
+    finally:
+        p.send_signal(signal.SIGTERM)
+        rc = p.wait(5)
+        err = p.stderr.read().decode()
+        os.close(master)
+        os.close(slave)
+        os.unlink(logp)
+    check(got[0] == b"\xC0", "collided E5s: " + hx(got[0]))
+    check(got[1] == b"\xFC\xC0", "glitch then collision: " + hx(got[1]))
+    flips = re.findall(r"parity_flip who=(\S+) at=(\d+)", log)
+    check(flips == [("collision", "0"), ("glitch", "0"), ("collision", "0")],
+          "parity flips %s" % flips)
+    check(rc == 0, "exit %d: %s" % (rc, err[:200]))
+    check("Sanitizer" not in err and "runtime error" not in err, err[:300])
+
+
 def elf_interp(path):
     """True if the ELF file asks for a dynamic loader (PT_INTERP)."""
     import struct
@@ -977,6 +1459,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--hmsim", required=True)
     ap.add_argument("--shared", required=True)
+    ap.add_argument("--only", help="run the tests whose name matches")
     ARGS = ap.parse_args()
     VEC = load_vectors(vecfile())
     tests = [
@@ -1025,7 +1508,20 @@ def main():
         ("pty-link", t_pty_link),
         ("tty-endpoint-and-parity-flip", t_tty_endpoint),
         ("static-binary", t_static),
+        ("gen-mbus-random", t_gen_random),
+        ("gen-mbus-consecutive-wildcard", t_gen_consecutive),
+        ("mbus-secondary-rules", t_secondary_rules),
+        ("mbus-counters-in-stats", t_counters_log),
+        ("mbus-multi-telegram-fcb", t_multi_telegram),
+        ("mbus-bit-level-collision", t_bit_collision),
+        ("fault-glitch-and-e5-trail", t_glitch),
+        ("mbus-baud-switch", t_baud_switch),
+        ("mbus-baud-pacing", t_baud_pacing),
+        ("mbus-freeze-and-due-date", t_freeze),
+        ("tty-collision-parity-flip", t_tty_collision_parity),
     ]
+    if ARGS.only:
+        tests = [t for t in tests if re.search(ARGS.only, t[0])]
     for name, fn in tests:
         run(name, fn)
     sys.exit(0 if all(RESULTS) else 1)

@@ -125,6 +125,8 @@ int sim_set_global(struct sim *s, const char *key, const char *val,
 		s->pace = v != 0;
 	} else if (!strcmp(key, "echo")) {
 		s->line_echo = v != 0;
+	} else if (!strcmp(key, "any_baud") || !strcmp(key, "any-baud")) {
+		s->any_baud = v != 0;
 	} else if (!strcmp(key, "fault")) {
 		if (s->nfaults >= MAX_FAULTS)
 			goto bad;
@@ -941,6 +943,8 @@ static int freeze_storage(const u8 *d, int dl)
 /* the meter hears the request only at its own rate (watchdog first) */
 static bool meter_hears(struct sim *s, struct meter *m, u64 now)
 {
+	if (s->any_baud)
+		return true;
 	if (m->baud_deadline && now >= m->baud_deadline) {
 		log_ev(s, 0, "baud_revert", "who=%s from=%d to=%d", m->name,
 		       m->baud, m->old_baud);
@@ -1539,6 +1543,7 @@ static const char usage_text[] =
 "  --slow-ms MS        latency of the 'slow' fault (default 3000)\n"
 "  --gap-ms MS         drop a partial request after MS of silence (default 200)\n"
 "  --echo              echo every received byte (2-wire RS-485 local echo)\n"
+"  --any-baud          M-Bus meters hear requests at any rate (no baud model)\n"
 "  --fault KIND[:every|once|N]  line-wide fault on replies (repeatable)\n"
 "\n"
 "Meters:\n"
@@ -1580,7 +1585,7 @@ static const char usage_text[] =
 enum {
 	O_PTY = 256, O_PTYLINK, O_TTY, O_SOCKET, O_STDIO, O_BAUD, O_PARITY,
 	O_LATENCY, O_NOPACE, O_SLOW, O_GAP, O_ECHO, O_FAULT, O_METER,
-	O_CONFIG, O_VECTOR, O_DEMO, O_LOG, O_LIST, O_CTIMEOUT, O_GEN,
+	O_CONFIG, O_VECTOR, O_DEMO, O_LOG, O_LIST, O_CTIMEOUT, O_GEN, O_ANYBAUD,
 };
 
 static const struct option long_opts[] = {
@@ -1600,6 +1605,7 @@ static const struct option long_opts[] = {
 	{ "fault", required_argument, NULL, O_FAULT },
 	{ "meter", required_argument, NULL, O_METER },
 	{ "gen", required_argument, NULL, O_GEN },
+	{ "any-baud", no_argument, NULL, O_ANYBAUD },
 	{ "config", required_argument, NULL, O_CONFIG },
 	{ "vector", required_argument, NULL, O_VECTOR },
 	{ "demo", optional_argument, NULL, O_DEMO },
@@ -1696,6 +1702,9 @@ int main(int argc, char **argv)
 			break;
 		case O_ECHO:
 			s->line_echo = true;
+			break;
+		case O_ANYBAUD:
+			s->any_baud = true;
 			break;
 		case O_METER: {
 			struct meter *m = sim_new_meter(s);

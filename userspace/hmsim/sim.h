@@ -36,6 +36,7 @@ struct sim {
 	int connect_timeout;
 	bool pace;
 	bool line_echo;
+	bool any_baud;		/* meters hear every rate */
 	bool verbose;
 	u64 tbyte_ns;
 	struct meter meters[MAX_METERS];
