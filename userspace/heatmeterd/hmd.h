@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* heatmeterd: the daemon's shared state. One thread, one poll() loop. */
+/* heatmeterd: the daemon's shared state. One thread, one poll() loop
+ * (plus a short-lived resolver thread for the platform's host name). */
 #ifndef HMD_H
 #define HMD_H
 
@@ -52,7 +53,7 @@ struct meter {
 
 /* poll() slots: who owns each */
 enum slot_kind { S_NONE, S_SIGNAL, S_UDEV, S_METER, S_MB_LISTEN, S_MB_CLIENT,
-		 S_MB_RTU, S_PF_LISTEN, S_PF_CONN };
+		 S_MB_RTU, S_PF_LISTEN, S_PF_CONN, S_PF_DNS };
 
 struct plink;
 

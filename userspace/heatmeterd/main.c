@@ -225,7 +225,7 @@ int main(int argc, char **argv)
 			case S_MB_LISTEN: case S_MB_CLIENT: case S_MB_RTU:
 				mb_event(h, h->kind[i], h->pfd[i].fd, re);
 				break;
-			case S_PF_LISTEN: case S_PF_CONN:
+			case S_PF_LISTEN: case S_PF_CONN: case S_PF_DNS:
 				pl_event(h, h->kind[i], h->pfd[i].fd, re);
 				break;
 			}

@@ -33,12 +33,13 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <pthread.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <systemd/sd-daemon.h>
 #include "hmd.h"
 
-enum { PL_IDLE, PL_CONNECTING, PL_LOGIN, PL_ONLINE };
+enum { PL_IDLE, PL_RESOLVING, PL_CONNECTING, PL_LOGIN, PL_ONLINE };
 
 #define RX_CAP	(65535 + DLT_OVERHEAD)
 #define TX_CAP	(1 << 20)
@@ -46,6 +47,8 @@ enum { PL_IDLE, PL_CONNECTING, PL_LOGIN, PL_ONLINE };
 struct plink {
 	int state;
 	int fd, lfd;
+	int dns[2];		/* resolver thread -> loop: struct dns_job * */
+	int dns_busy;		/* a resolution is outstanding */
 	struct dlt_opts o;
 	int probing;		/* crc_scope = auto, not latched yet */
 	uint8_t rx[RX_CAP];
@@ -205,34 +208,50 @@ static void connected(struct hmd *h, struct plink *p)
 	flush_tx(p);
 }
 
-static void try_connect(struct hmd *h, struct plink *p)
-{
-	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM }, *ai;
+/*
+ * Host names are resolved off the loop: getaddrinfo() may wait seconds per
+ * DNS server (or forever on a stuck NSS module) and the loop serves Modbus
+ * and the meters meanwhile. A numeric address is taken at once; a name goes
+ * to a detached thread that writes its finished job to a pipe the loop
+ * polls. One job at a time: a retry while one is outstanding waits for it.
+ */
+struct dns_job {
+	char host[sizeof(((struct hmd_config *)0)->pf_host)];
 	char port[8];
+	int wfd, rc;
+	struct addrinfo *ai;
+};
+
+static void *resolver(void *arg)
+{
+	struct dns_job *j = arg;
+	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+				  .ai_flags = AI_NUMERICSERV };
+
+	j->rc = getaddrinfo(j->host, j->port, &hints, &j->ai);
+	if (write(j->wfd, &j, sizeof(j)) != sizeof(j)) {
+		if (!j->rc)
+			freeaddrinfo(j->ai);
+		free(j);
+	}
+	return NULL;
+}
+
+static void connect_to(struct hmd *h, struct plink *p, const struct addrinfo *ai)
+{
 	int fd, rc;
 
-	snprintf(port, sizeof(port), "%d", h->cfg.pf_port);
-	rc = getaddrinfo(h->cfg.pf_host, port, &hints, &ai);
-	if (rc) {
-		warn("platform: %s: %s", h->cfg.pf_host, gai_strerror(rc));
-		p->fd = -1;
-		disconnect(h, p, "address");
-		return;
-	}
 	fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
-		freeaddrinfo(ai);
+		disconnect(h, p, strerror(errno));
 		return;
 	}
 	tune_socket(h, fd);
 	rc = connect(fd, ai->ai_addr, ai->ai_addrlen);
-	freeaddrinfo(ai);
 	p->fd = fd;
 	if (rc && errno != EINPROGRESS) {
 		dbg("platform: connect %s:%d: %s", h->cfg.pf_host, h->cfg.pf_port, strerror(errno));
 		close(fd);
-		p->fd = -1;
-		p->state = PL_IDLE;
 		p->fd = -1;
 		disconnect(h, p, "connect");
 		return;
@@ -241,6 +260,77 @@ static void try_connect(struct hmd *h, struct plink *p)
 	p->login_deadline = now_mono() + h->cfg.login_timeout_s * SEC;
 	if (!rc)
 		connected(h, p);
+}
+
+static void try_connect(struct hmd *h, struct plink *p)
+{
+	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+				  .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV }, *ai;
+	struct dns_job *j;
+	pthread_attr_t at;
+	pthread_t t;
+	char port[8];
+	int rc;
+
+	snprintf(port, sizeof(port), "%d", h->cfg.pf_port);
+	rc = getaddrinfo(h->cfg.pf_host, port, &hints, &ai);	/* never blocks */
+	if (!rc) {
+		connect_to(h, p, ai);
+		freeaddrinfo(ai);
+		return;
+	}
+	if (rc != EAI_NONAME) {
+		warn("platform: %s: %s", h->cfg.pf_host, gai_strerror(rc));
+		disconnect(h, p, "address");
+		return;
+	}
+	p->state = PL_RESOLVING;
+	p->login_deadline = now_mono() + h->cfg.login_timeout_s * SEC;
+	if (p->dns_busy) {
+		dbg("platform: still resolving %s", h->cfg.pf_host);
+		return;
+	}
+	j = calloc(1, sizeof(*j));
+	if (!j) {
+		disconnect(h, p, "out of memory");
+		return;
+	}
+	snprintf(j->host, sizeof(j->host), "%s", h->cfg.pf_host);
+	memcpy(j->port, port, sizeof(port));
+	j->wfd = p->dns[1];
+	pthread_attr_init(&at);
+	pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+	rc = pthread_create(&t, &at, resolver, j);
+	pthread_attr_destroy(&at);
+	if (rc) {
+		free(j);
+		warn("platform: resolver thread: %s", strerror(rc));
+		disconnect(h, p, "address");
+		return;
+	}
+	p->dns_busy = 1;
+	dbg("platform: resolving %s", h->cfg.pf_host);
+}
+
+/* the resolver thread finished: connect if we are still waiting for it */
+static void on_resolved(struct hmd *h, struct plink *p)
+{
+	struct dns_job *j;
+
+	while (read(p->dns[0], &j, sizeof(j)) == sizeof(j)) {
+		p->dns_busy = 0;
+		if (j->rc) {
+			if (p->state == PL_RESOLVING) {
+				warn("platform: %s: %s", j->host, gai_strerror(j->rc));
+				disconnect(h, p, "address");
+			}
+		} else {
+			if (p->state == PL_RESOLVING)
+				connect_to(h, p, j->ai);
+			freeaddrinfo(j->ai);
+		}
+		free(j);
+	}
 }
 
 /* ---- configuration file ---- */
@@ -787,9 +877,15 @@ int pl_init(struct hmd *h)
 	struct plink *p = &PL;
 
 	h->pl = p;
-	p->fd = p->lfd = -1;
+	p->fd = p->lfd = p->dns[0] = p->dns[1] = -1;
 	if (!h->cfg.pf_enable)
 		return 0;
+	if (!h->cfg.pf_server && pipe2(p->dns, O_CLOEXEC)) {
+		err("platform: pipe: %s", strerror(errno));
+		return -1;
+	}
+	if (p->dns[0] >= 0)
+		fcntl(p->dns[0], F_SETFL, O_NONBLOCK);
 	p->tx = malloc(TX_CAP);
 	if (!p->tx)
 		return -1;
@@ -834,6 +930,8 @@ void pl_poll_add(struct hmd *h)
 		return;
 	if (p->lfd >= 0)
 		poll_add(h, p->lfd, POLLIN, S_PF_LISTEN, NULL);
+	if (p->dns[0] >= 0)
+		poll_add(h, p->dns[0], POLLIN, S_PF_DNS, NULL);
 	if (p->fd >= 0)
 		poll_add(h, p->fd, POLLIN | (p->txn || p->state == PL_CONNECTING ? POLLOUT : 0),
 			 S_PF_CONN, NULL);
@@ -844,6 +942,10 @@ void pl_event(struct hmd *h, int kind, int fd, short revents)
 	struct plink *p = h->pl;
 
 	(void)fd;
+	if (kind == S_PF_DNS) {
+		on_resolved(h, p);
+		return;
+	}
 	if (kind == S_PF_LISTEN) {
 		int c = accept4(p->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 
@@ -910,10 +1012,15 @@ void pl_tick(struct hmd *h, int64_t now)
 		if (!h->cfg.pf_server && now >= p->next_connect)
 			try_connect(h, p);
 		break;
+	case PL_RESOLVING:
 	case PL_CONNECTING:
 	case PL_LOGIN:
-		if (now >= p->login_deadline)
-			disconnect(h, p, p->state == PL_LOGIN ? "no login reply" : "connect timeout");
+		if (now < p->login_deadline)
+			break;
+		if (p->state == PL_RESOLVING)
+			warn("platform: %s: no answer from the resolver in %d s (still waiting for it)",
+			     h->cfg.pf_host, h->cfg.login_timeout_s);
+		disconnect(h, p, p->state == PL_LOGIN ? "no login reply" : "connect timeout");
 		break;
 	case PL_ONLINE:
 		if (p->hb_out && now >= p->hb_deadline) {
@@ -950,7 +1057,7 @@ int64_t pl_next_deadline(struct hmd *h)
 		return 0;
 	if (p->state == PL_IDLE && !h->cfg.pf_server)
 		MIN(p->next_connect);
-	if (p->state == PL_CONNECTING || p->state == PL_LOGIN)
+	if (p->state == PL_RESOLVING || p->state == PL_CONNECTING || p->state == PL_LOGIN)
 		MIN(p->login_deadline);
 	if (p->state == PL_ONLINE) {
 		MIN(p->next_hb);

@@ -1,7 +1,10 @@
 # SPDX-License-Identifier: GPL-2.0
-# heatmeterd with the real driver: meters found under /dev (no udevd in
-# the guest), readings through the char devices (the bus polls), the
-# Annex B registers read with mbpoll, a deleted meter flagged.
+# heatmeterd with the real driver: meters found under /dev (directory
+# mode), readings through the char devices (the bus polls), the Annex B
+# registers read with mbpoll, a deleted meter flagged; then under the real
+# systemd-udevd, heatmeterd's default mode (libudev enumeration + monitor):
+# a meter added while it runs appears in Modbus, a deleted one goes stale
+# with fault 0x0081.
 . /tests/lib.sh
 . /tests/hm.sh
 BUS=/sys/class/heatmeter_bus/hmbus0
@@ -86,6 +89,58 @@ kill $hmd
 wait $hmd
 check daemon/clean-exit 0 "$?"
 grep -q "heatmeter[0-9]*: cjt188 00000021098754 -> system 1" /tmp/hmd.log || sed 's/^/# /' /tmp/hmd.log | tail -n 20
+
+# udev mode ([meters] source unset): enumeration finds the CJ/T 188 meter,
+# the monitor sees mbus 9 added and the CJ/T 188 meter deleted. Needs
+# netlink and udevd (started here as 78-ctl.sh does, stopped after).
+udevd=
+if [ ! -e /proc/net/netlink ] || [ ! -x /lib/systemd/systemd-udevd ]; then
+	ok "daemon/udev # SKIP no netlink or no systemd-udevd in the guest"
+else
+	if ! pidof systemd-udevd > /dev/null; then
+		mkdir -p /run/udev
+		/lib/systemd/systemd-udevd --daemon > /tmp/udevd-90.out 2>&1
+		n=50
+		while [ ! -e /run/udev/control ] && [ $n -gt 0 ]; do usleep 100000; n=$((n - 1)); done
+		udevd=$(pidof systemd-udevd)
+	fi
+	check daemon/udevd-runs yes "$(pidof systemd-udevd > /dev/null && echo yes)"
+	udevadm settle -t 10
+	sed '/^source/d' /tmp/hmd.conf > /tmp/hmd-udev.conf
+	heatmeterd -c /tmp/hmd-udev.conf --foreground -v > /tmp/hmd-udev.log 2>&1 &
+	hmd=$!
+	echo 500 > $BUS/poll_interval_ms
+	n=100
+	while [ "$(mbp 40115 1 4 | head -n1)" != 0 ] && [ $n -gt 0 ]; do usleep 100000; n=$((n - 1)); done
+	check daemon/udev-enumerated 0 "$(mbp 40115 1 4 | head -n1)"
+	check daemon/udev-no-system2-yet 129 "$(mbp 40615 1 4 | head -n1)"
+	# added while the daemon runs: the monitor's "add" opens it
+	echo "mbus 9" > $BUS/new_meter
+	n=100
+	while [ "$(mbp 40615 1 4 | head -n1)" != 0 ] && [ $n -gt 0 ]; do usleep 100000; n=$((n - 1)); done
+	check daemon/udev-added-meter-serving 0 "$(mbp 40615 1 4 | head -n1)"
+	check daemon/udev-added-meter-number 5690 "$(mbp 40616 1 4 | head -n1)"
+	mb=$(meter_at 9)
+	eb=$(cat "$mb/energy")
+	set -- $(mbp 40607 2 4:float)
+	check daemon/udev-added-meter-energy yes "$(awk -v g="$1" -v e="$eb" 'BEGIN { w = e * 3.6e-9; d = g - w; if (d < 0) d = -d; print (d <= w * 1e-6) ? "yes" : "no " g " " w }')"
+	# deleted while it runs: "remove" -> stale + gone (0x0081), values kept,
+	# the other system keeps updating
+	set -- $(mbp 40107 2 4:float)
+	e1=$1
+	echo "cjt188 00000021098754" > $BUS/delete_meter
+	n=50
+	while [ "$(mbp 40115 1 4 | head -n1)" != 129 ] && [ $n -gt 0 ]; do usleep 100000; n=$((n - 1)); done
+	check daemon/udev-deleted-meter-fault 129 "$(mbp 40115 1 4 | head -n1)"
+	check daemon/udev-deleted-meter-values-kept "$e1" "$(mbp 40107 2 4:float | head -n1)"
+	check daemon/udev-other-meter-fine 0 "$(mbp 40615 1 4 | head -n1)"
+	echo 0 > $BUS/poll_interval_ms
+	kill $hmd
+	wait $hmd
+	check daemon/udev-clean-exit 0 "$?"
+	grep -q "gone (" /tmp/hmd-udev.log || sed 's/^/# /' /tmp/hmd-udev.log | tail -n 20
+	[ -n "$udevd" ] && kill $udevd
+fi
 kill $sim
 wait $sim 2>/dev/null
 wait_gone $BUS 100

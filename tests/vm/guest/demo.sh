@@ -2,7 +2,9 @@
 # What a user sees: load, attach the line discipline to the meter line
 # (ttyS2, whose far end is the host's simulator with a Delu ultrasonic, a
 # Delu mechanical, a standard CJ/T 188 and an M-Bus heat meter), add and
-# discover the meters, cat their attributes. Printed lines start HMDEMO.
+# discover the meters, cat their attributes; last, heatmeterd serves them
+# as Annex B Modbus registers, read with mbpoll next to the sysfs values.
+# Printed lines start HMDEMO.
 say() { echo "HMDEMO $*"; }
 run() { say "\$ $*"; sh -c "$*" 2>&1 | sed 's/^/HMDEMO   /'; }
 B=/sys/class/heatmeter_bus/hmbus0
@@ -89,6 +91,93 @@ run "sensors"
 say ""
 say "Line statistics:"
 run "cd $B/stats && grep . *"
+say ""
+say "heatmeterd serves the meters to other systems: the DL/T 2690.8 Annex B"
+say "Modbus map over TCP, one heating system per meter (system n at +(n-1) x 500):"
+if [ ! -e /proc/net/tcp ] || ! command -v heatmeterd > /dev/null || ! command -v mbpoll > /dev/null; then
+	say "(skipped: no TCP/IP in this kernel, or heatmeterd/mbpoll missing)"
+else
+	ifconfig lo 127.0.0.1 up
+	cat > /tmp/heatmeterd.conf <<EOC
+[meters]
+source = /dev
+[systems]
+1 = cjt188-00000987654321
+2 = cjt188-00000012345678
+3 = cjt188-11110021098754
+4 = mbus-4
+[modbus]
+listen = 127.0.0.1
+port = 502
+EOC
+	run "cat /tmp/heatmeterd.conf"
+	say "The bus polls every meter each second; heatmeterd reads /dev/heatmeterN:"
+	run "echo 1000 > $B/poll_interval_ms"
+	heatmeterd -c /tmp/heatmeterd.conf --foreground > /tmp/heatmeterd.log 2>&1 &
+	hmd=$!
+	# mbp REF COUNT TYPE: the values, one per line (-r 101 is 40101)
+	mbp() {
+		mbpoll -m tcp -p 502 -a 1 -t "$3" -B -r $(($1 - 40000)) -c "$2" -1 127.0.0.1 2>/dev/null |
+			sed -n 's/^\[[0-9]*\]:[[:space:]]*//p'
+	}
+	# until every system has a reading (fault code bits 0 stale, 7 gone clear)
+	n=300
+	for sy in 1 2 3 4; do
+		r=$((40115 + (sy - 1) * 500))
+		while [ $(( $(mbp $r 1 4 | head -n1) + 0 & 129 )) -ne 0 ] && [ $n -gt 0 ]; do
+			usleep 100000; n=$((n - 1))
+		done
+	done
+	run "sed -n 's/^[0-9.]* heatmeterd: info: //p' /tmp/heatmeterd.log | grep -e '-> system' -e modbus:"
+	say ""
+	say "A Modbus client (mbpoll, ABCD floats with -B) reads system 1, 40101-40114:"
+	run "mbpoll -m tcp -p 502 -a 1 -t 4:float -B -r 101 -c 7 -1 127.0.0.1 | grep '^\['"
+	say ""
+	say "Every system's registers, with the sysfs value they come from:"
+	for sy in 1 2 3 4; do
+		case $sy in
+		1) a=00000987654321 ;; 2) a=00000012345678 ;; 3) a=11110021098754 ;; 4) a=4 ;;
+		esac
+		m=$(meter_at $a)
+		o=$(( (sy - 1) * 500 ))
+		say ""
+		say "== system $sy: $(basename "$m") ($(cat "$m/protocol") $a)"
+		vals=$(mbp $((40101 + o)) 7 4:float | tr '\n' ' ')
+		words=$(mbp $((40115 + o)) 2 4 | tr '\n' ' ')
+		i=0
+		for p in "40101 supply_temp 1e-3 degC" "40103 return_temp 1e-3 degC" \
+			 "40105 temp_diff 1e-3 K" "40107 energy 3.6e-9 GJ" "40109 volume 1e-6 m3" \
+			 "40111 power 3.6e-9 GJ/h" "40113 flow 1e-6 m3/h"; do
+			i=$((i + 1))
+			set -- $p
+			g=$(echo "$vals" | cut -d' ' -f$i)
+			v=$(cat "$m/$2" 2>/dev/null) || v=
+			say "   $(awk -v r=$(($1 + o)) -v g="$g" -v a="$2" -v s="$v" -v f="$3" -v u="$4" 'BEGIN {
+				printf "%-6s %12s %-5s <- sysfs %-12s %s", r,
+					(g ~ /^-?[0-9]/) ? sprintf("%.6g", g) : g, u, a,
+					(s != "") ? sprintf("%s = %.6g %s", s, s * f, u) :
+					(a == "temp_diff") ? "(not reported: supply - return)" : "(not reported: NaN)"
+			}')"
+		done
+		say "   $(awk -v r=$((40115 + o)) -v w="$(echo "$words" | cut -d' ' -f1)" 'BEGIN {
+			fl = w % 256; st = int(w / 256)
+			split("stale,meter reports an error,low battery,,,,latest reading failed,gone", nm, ",")
+			why = ""
+			for (b = 0; b < 8; b++) {
+				if (fl % 2 && nm[b + 1] != "")
+					why = why (why == "" ? "" : ", ") nm[b + 1]
+				fl = int(fl / 2)
+			}
+			fl = w % 256
+			printf "%-6s %12s %-5s fault code: flags 0x%02x (%s), meter status byte 0x%02x",
+				r, sprintf("0x%04x", w), "", fl, why == "" ? "fresh, no fault" : why, st
+		}')"
+		say "   $(printf '%-6s %12s %-5s meter number (last 4 digits of %s)' $((40116 + o)) "$(echo "$words" | cut -d' ' -f2)" "" "$a")"
+	done
+	kill $hmd
+	wait $hmd
+fi
+echo 0 > $B/poll_interval_ms
 say ""
 say "Detach: the meters go with the line; the module unloads clean."
 run killall ldattach
