@@ -53,9 +53,11 @@ enum hm_expect {
 
 /* transaction flags */
 #define HM_TXN_PROBE	0x01	/* scan probe: a bad reply is a collision */
-#define HM_TXN_LISTEN	0x02	/* after the reply, listen to the end of the
-				 * response window: any further byte or a
-				 * flagged byte makes the try a collision */
+/*
+ * HM_TXN_LISTEN: after the reply, listen to the end of the response window:
+ * any further byte or a flagged byte makes the try a collision
+ */
+#define HM_TXN_LISTEN	0x02
 
 /**
  * struct hm_txn_times - timestamps of one transaction

@@ -608,15 +608,15 @@ ssize_t hm_scan_status(struct hm_bus *bus, char *buf)
 		return sysfs_emit(buf, "running %u/%u\n", sc.done, sc.total);
 	case HM_SCAN_DONE:
 		if (sc.err == -ECANCELED)
-			return sysfs_emit(buf, "stopped: found %u, collisions %u, selects %u, ms %u\n",
-					  sc.found, sc.collisions, sc.selects,
-					  sc.ms);
+			return sysfs_emit(buf, "stopped: found %u, collisions %u, %s %u, ms %u\n",
+					  sc.found, sc.collisions, "selects",
+					  sc.selects, sc.ms);
 		if (sc.err)
 			return sysfs_emit(buf, "failed: %d\n", sc.err);
 		if (sc.secondary)
-			return sysfs_emit(buf, "done: found %u, collisions %u, selects %u, ms %u\n",
-					  sc.found, sc.collisions, sc.selects,
-					  sc.ms);
+			return sysfs_emit(buf, "done: found %u, collisions %u, %s %u, ms %u\n",
+					  sc.found, sc.collisions, "selects",
+					  sc.selects, sc.ms);
 		return sysfs_emit(buf, "done: found %u, collisions %u\n",
 				  sc.found, sc.collisions);
 	default:
