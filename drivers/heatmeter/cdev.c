@@ -234,6 +234,7 @@ static int hm_ioctl_class(unsigned int cmd)
 	switch (cmd) {
 	case HEATMETER_IOC_GET_INFO:
 	case HEATMETER_IOC_READ:
+	case HEATMETER_IOC_READ_STORAGE:
 		return 0;
 	case HEATMETER_IOC_TEST_MODE:
 	case HEATMETER_IOC_START:
@@ -258,6 +259,12 @@ static void hm_ioctl_clear_out(unsigned int cmd, void *buf)
 	case HEATMETER_IOC_READ:
 		memset(buf, 0, sizeof(struct heatmeter_reading));
 		break;
+	case HEATMETER_IOC_READ_STORAGE: {
+		struct heatmeter_storage_read *sr = buf;
+
+		memset(&sr->reading, 0, sizeof(sr->reading));
+		break;
+	}
 	case HEATMETER_IOC_TEST_MODE:
 		((struct heatmeter_test_mode *)buf)->expires = 0;
 		break;

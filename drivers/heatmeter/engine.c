@@ -28,10 +28,16 @@ static u64 hm_bits_ns(u32 baud, u32 bits)
 	return div_u64((u64)bits * NSEC_PER_SEC, baud ? baud : 2400);
 }
 
+/* the speed the line is at for the current exchange; lock held */
+static u32 hm_line_baud(const struct hm_engine *e)
+{
+	return e->switched && e->cur && e->cur->baud ? e->cur->baud : e->baud;
+}
+
 /* inter-byte timeout: a few byte times plus adapter latency */
 static ktime_t hm_gap(const struct hm_engine *e)
 {
-	return ns_to_ktime(hm_bits_ns(e->baud, 4 * HM_BITS_PER_BYTE) +
+	return ns_to_ktime(hm_bits_ns(hm_line_baud(e), 4 * HM_BITS_PER_BYTE) +
 			   (u64)HM_GAP_SLACK_MS * NSEC_PER_MSEC);
 }
 
@@ -111,7 +117,7 @@ static ktime_t hm_resp_timeout(const struct hm_engine *e,
 	if (!ms)
 		ms = e->timeout_ms;
 	if (!ms)
-		ms = hm_auto_timeout_ms(e->baud, e->latency_ms, expect);
+		ms = hm_auto_timeout_ms(hm_line_baud(e), e->latency_ms, expect);
 	return ms_to_ktime(ms);
 }
 
@@ -532,8 +538,23 @@ static int hm_engine_transmit(struct hm_engine *e, struct hm_txn *t)
 	unsigned int len;
 	const u8 *req;
 	size_t n = 0;
+	bool wake_switch;
 	u32 baud;
 	int ret, ret2;
+
+	/* a meter at its own rate: the line follows for this try */
+	spin_lock_irqsave(&e->lock, flags);
+	baud = e->baud;
+	if (t->baud && t->baud != baud && !e->switched) {
+		e->switched = true;
+		e->in_wakeup = true;
+	}
+	spin_unlock_irqrestore(&e->lock, flags);
+	if (e->switched) {
+		ret = e->ops->set_baud(e, t->baud);
+		if (ret)
+			return ret;
+	}
 
 	if (t->wake_count && (!t->pre_len || !t->phase)) {
 		while (n < HM_WAKE_MAX && n < t->wake_count)
@@ -541,19 +562,20 @@ static int hm_engine_transmit(struct hm_engine *e, struct hm_txn *t)
 		while (n < HM_WAKE_MAX && n < (size_t)t->wake_count + t->wake2_count)
 			e->wakebuf[n++] = t->wake2_byte;
 		spin_lock_irqsave(&e->lock, flags);
-		baud = e->baud;
-		e->in_wakeup = t->wake_baud && t->wake_baud != baud;
+		baud = hm_line_baud(e);
+		wake_switch = t->wake_baud && t->wake_baud != baud;
+		e->in_wakeup = e->switched || wake_switch;
 		spin_unlock_irqrestore(&e->lock, flags);
 		ret = 0;
-		if (e->in_wakeup)
+		if (wake_switch)
 			ret = e->ops->set_baud(e, t->wake_baud);
 		if (!ret)
 			ret = e->ops->send(e, e->wakebuf, n);
-		if (e->in_wakeup) {
+		if (wake_switch) {
 			/* send() waited until the bytes left the UART */
 			ret2 = e->ops->set_baud(e, baud);
 			spin_lock_irqsave(&e->lock, flags);
-			e->in_wakeup = false;
+			e->in_wakeup = e->switched;
 			spin_unlock_irqrestore(&e->lock, flags);
 			if (!ret)
 				ret = ret2;
@@ -642,6 +664,18 @@ static void hm_engine_work(struct work_struct *work)
 		spin_lock_irqsave(&e->lock, flags);
 		if (e->dead)
 			break;
+		if (e->state == HM_ENG_DONE && e->switched) {
+			/* the try at a meter's own rate is over: line speed */
+			u32 baud = e->baud;
+
+			spin_unlock_irqrestore(&e->lock, flags);
+			e->ops->set_baud(e, baud);
+			spin_lock_irqsave(&e->lock, flags);
+			e->switched = false;
+			e->in_wakeup = false;
+			if (e->dead)
+				break;
+		}
 		if (e->state == HM_ENG_DONE) {
 			t = e->cur;
 			tries = t->tries ? t->tries : e->tries;

@@ -104,6 +104,9 @@ typedef bool (*hm_txn_more_t)(struct hm_txn *t);
  * @match_len: bytes in @match (0 = any address)
  * @tries: number of tries (0 = the bus setting)
  * @timeout_ms: response timeout (0 = the bus setting / automatic)
+ * @baud: line speed of this exchange (0 = the line's): a meter that was
+ *        switched to another rate (M-Bus CI B8..BF) is talked to at its own;
+ *        the line goes back to its speed after each try
  * @wake_baud: baud rate of the wake-up sequence (0 = line speed)
  * @wake_byte: first wake-up byte
  * @wake_count: number of @wake_byte (0 = no wake-up)
@@ -128,6 +131,7 @@ typedef bool (*hm_txn_more_t)(struct hm_txn *t);
  * @rd_prof: owner's: the profile a read was built with
  * @rd_gen: owner's: generation of the owner's settings at submission
  * @rd_flags: owner's: how a read was built (HM_RDF_*)
+ * @rd_storage: owner's: the storage number a read reports (0 = current)
  * @result: 0, -ETIMEDOUT (silence), -EIO (corrupt reply), -ENODEV (line
  *          gone), -ECANCELED, or an error of the line
  * @lib_err: HM_E* of the last bad frame (0 = none)
@@ -166,6 +170,7 @@ struct hm_txn {
 	u8 match_len;
 	u8 tries;
 	u32 timeout_ms;
+	u32 baud;
 	u32 wake_baud;
 	u8 wake_byte;
 	u8 wake2_byte;
@@ -183,6 +188,7 @@ struct hm_txn {
 	const void *rd_prof;
 	u32 rd_gen;
 	u8 rd_flags;
+	u16 rd_storage;
 	int result;
 	int lib_err;
 	u8 tries_used;
@@ -254,6 +260,7 @@ enum hm_eng_state {
  * @state: enum hm_eng_state
  * @dead: killed; nothing is accepted any more
  * @in_wakeup: a wake-up baud switch is in progress (ignore the line speed)
+ * @switched: the line is at the current transaction's @baud, not @baud
  * @framer: lib/ framer
  * @work: the engine's process-context step
  * @timer: response, inter-byte and line-idle deadlines
@@ -280,6 +287,7 @@ struct hm_engine {
 	u8 state;
 	bool dead;
 	bool in_wakeup;
+	bool switched;
 	struct hm_framer framer;
 	struct work_struct work;
 	struct hrtimer timer;

@@ -176,6 +176,10 @@ struct hm_bus {
  *           engine's late hook raises it (WRITE_ONCE, atomic context)
  * @lat_min_ms: the fastest reply seen, in ms after the request (U32_MAX =
  *              none yet)
+ * @baud: M-Bus: the rate the meter was switched to (CI B8..BF), 0 = the
+ *        line's
+ * @baud_fallback: the meter was not heard at @baud: reads go at the line's
+ *                 rate (alternating on each silence until one answers)
  * @have: a read has completed
  * @err: result of the newest read (0 or -errno)
  * @when: CLOCK_MONOTONIC of the newest read's completion
@@ -220,6 +224,8 @@ struct hm_meter {
 	u8 telegrams;
 	u32 late_ms;
 	u32 lat_min_ms;
+	u32 baud;
+	bool baud_fallback;
 	bool have;
 	int err;
 	ktime_t when;

@@ -367,6 +367,8 @@ int hm_meter_build(struct hm_meter *m, struct hm_txn *t,
 	t->req_len = len;
 	if (reply && t->expect != HM_EXPECT_NONE)
 		hm_meter_timing(m, t);
+	/* a meter switched to its own rate is talked to at it */
+	t->baud = m->baud && !m->baud_fallback ? m->baud : 0;
 	return 0;
 }
 
@@ -510,6 +512,7 @@ static int hm_meter_acc_init(struct hm_meter *m, struct hm_txn *t,
 	hm_reading_init(&a->rd);
 	a->dflags = (t->rd_flags & HM_RDF_HIGHRES) && prof &&
 		    prof->mbus_subunit ? HM_MBUS_DF_SUBUNIT1 : 0;
+	a->dflags |= HM_MBUS_DF_STORAGE(t->rd_storage);
 	a->addr = m->primary;
 	a->fcb = m->fcb;
 	kfree(t->acc);
@@ -629,9 +632,11 @@ int hm_meter_decode(struct hm_meter *m, const struct hm_txn *t,
 		}
 	} else {
 		err = hm_errno(hm_mbus_decode(t->reply, t->reply_len,
-					      (t->rd_flags & HM_RDF_HIGHRES) &&
-					      prof && prof->mbus_subunit ?
-					      HM_MBUS_DF_SUBUNIT1 : 0, id, rd));
+					      ((t->rd_flags & HM_RDF_HIGHRES) &&
+					       prof && prof->mbus_subunit ?
+					       HM_MBUS_DF_SUBUNIT1 : 0) |
+					      HM_MBUS_DF_STORAGE(t->rd_storage),
+					      id, rd));
 	}
 	mutex_lock(&m->lock);
 	if (t->acc && t->more == hm_mbus_more) {
@@ -885,6 +890,9 @@ static void hm_meter_read_done(struct hm_txn *t)
 		spin_unlock(&m->id_lock);
 	} else if (err == -ETIMEDOUT) {
 		m->timeouts++;
+		/* not heard at its rate (it fell back by itself?), or at ours */
+		if (m->baud)
+			m->baud_fallback = !m->baud_fallback;
 	} else if (err != -ENODEV && err != -ECANCELED) {
 		m->errors++;
 	}
@@ -1209,6 +1217,125 @@ static ssize_t profile_store(struct device *dev, struct device_attribute *attr,
 }
 static DEVICE_ATTR_RW(profile);
 
+static const u32 hm_mbus_bauds[8] = {
+	300, 600, 1200, 2400, 4800, 9600, 19200, 38400,	/* CI B8..BF */
+};
+
+/* queue @t (built) as the meter's and wait for it; 0 or -errno */
+static int hm_meter_run(struct hm_meter *m, struct hm_txn *t)
+{
+	int ret = hm_meter_queue(m, t);
+
+	if (ret)
+		return ret;
+	ret = hm_txn_wait(t);
+	if (ret) {
+		hm_engine_cancel(&m->bus->engine, t);
+		wait_event(t->wait, smp_load_acquire(&t->done));
+		return ret;
+	}
+	return t->result;
+}
+
+/*
+ * Switch an M-Bus meter to another rate (SND_UD CI B8..BF): it
+ * acknowledges at the old rate, then listens at the new one; a read there
+ * confirms it (and keeps the meter's fallback watchdog from reverting).
+ * Not heard at the new rate: the meter keeps the old one.
+ */
+static int hm_meter_switch_baud(struct hm_meter *m, unsigned int code,
+				u32 baud)
+{
+	struct hm_cmd cmd = {
+		.proto = HM_PROTO_MBUS,
+		.ctrl = HM_MBUS_C_SND_UD,
+		.ci = 0xb8 + code,
+		.flags = HM_CMD_ACK_E5,
+	};
+	struct hm_txn *t = hm_txn_alloc(GFP_KERNEL);
+	u32 old;
+	int ret;
+
+	if (!t)
+		return -ENOMEM;
+	mutex_lock(&m->lock);
+	ret = hm_meter_build(m, t, NULL, &cmd, false);
+	mutex_unlock(&m->lock);
+	t->tries = 1;	/* a lost E5 may hide a switch already made */
+	if (!ret)
+		ret = hm_meter_run(m, t);
+	hm_txn_put(t);
+	if (ret)
+		return ret;
+
+	t = hm_txn_alloc(GFP_KERNEL);
+	if (!t)
+		return -ENOMEM;
+	mutex_lock(&m->lock);
+	old = m->baud;
+	m->baud = baud;
+	m->baud_fallback = false;
+	m->need_reset = true;
+	m->gen++;
+	ret = hm_meter_submit_read(m, t, true);
+	mutex_unlock(&m->lock);
+	if (!ret) {
+		ret = hm_txn_wait(t);
+		if (ret) {
+			hm_engine_cancel(&m->bus->engine, t);
+			wait_event(t->wait, smp_load_acquire(&t->done));
+		} else {
+			ret = t->result;
+		}
+	}
+	hm_txn_put(t);
+	if (ret && ret != -ERESTARTSYS && ret != -ENODEV) {
+		mutex_lock(&m->lock);
+		m->baud = old;
+		mutex_unlock(&m->lock);
+		ret = -EIO;
+	}
+	return ret;
+}
+
+static ssize_t baudrate_show(struct device *dev, struct device_attribute *attr,
+			     char *buf)
+{
+	struct hm_meter *m = to_hm_meter(dev);
+	u32 baud;
+
+	mutex_lock(&m->lock);
+	baud = m->baud;
+	mutex_unlock(&m->lock);
+	if (!baud)
+		baud = READ_ONCE(m->bus->engine.baud);
+	return sysfs_emit(buf, "%u\n", baud);
+}
+
+static ssize_t baudrate_store(struct device *dev,
+			      struct device_attribute *attr,
+			      const char *buf, size_t count)
+{
+	struct hm_meter *m = to_hm_meter(dev);
+	unsigned int i;
+	u32 baud;
+	int ret;
+
+	if (m->protocol != HM_PROTO_MBUS)
+		return -EOPNOTSUPP;
+	ret = kstrtou32(buf, 10, &baud);
+	if (ret)
+		return ret;
+	for (i = 0; i < ARRAY_SIZE(hm_mbus_bauds); i++)
+		if (hm_mbus_bauds[i] == baud)
+			break;
+	if (i == ARRAY_SIZE(hm_mbus_bauds))
+		return -EINVAL;
+	ret = hm_meter_switch_baud(m, i, baud);
+	return ret ? ret : count;
+}
+static DEVICE_ATTR_RW(baudrate);
+
 static ssize_t online_show(struct device *dev, struct device_attribute *attr,
 			   char *buf)
 {
@@ -1327,6 +1454,7 @@ static struct attribute *hm_meter_attrs[] = {
 	&hm_q_operating_time.attr.attr,
 	&hm_q_meter_time.attr.attr,
 	&dev_attr_online.attr,
+	&dev_attr_baudrate.attr,
 	&dev_attr_last_update.attr,
 	&dev_attr_max_age_ms.attr,
 	&dev_attr_highres.attr,

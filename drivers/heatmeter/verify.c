@@ -29,6 +29,8 @@
 
 #define HM_SYNC_AHEAD_MAX_MS	10000	/* SYNC: at most this far ahead */
 #define HM_RAW_TIMEOUT_MAX_MS	60000
+/* hm_v_read_op(): with HEATMETER_RD_STORAGE, the storage number in 16..31 */
+#define HM_V_STORAGE_MASK	0xffff0000U
 
 /**
  * struct hm_vop - one verification transaction
@@ -130,8 +132,11 @@ static struct hm_vop *hm_v_read_op(struct hm_meter *m, u32 rdflags,
 	if (!op)
 		return ERR_PTR(-ENOMEM);
 	op->decode = true;
-	op->deliver = true;
-	op->rdflags = rdflags;
+	/* stored values are no reading of the meter's state: not streamed */
+	op->deliver = !(rdflags & HEATMETER_RD_STORAGE);
+	op->rdflags = rdflags & ~HM_V_STORAGE_MASK;
+	op->t->rd_storage = rdflags & HEATMETER_RD_STORAGE ?
+			    (rdflags & HM_V_STORAGE_MASK) >> 16 : 0;
 	op->t->not_before = not_before;
 	op->t->tries = tries;
 	kref_get(&op->ref);		/* the completion's */
@@ -255,6 +260,31 @@ static int hm_v_read(struct hm_meter *m, struct heatmeter_reading *rd)
 	ret = hm_vop_wait_or_cancel(op);
 	if (!ret)
 		*rd = op->rd;
+	hm_vop_put(op);
+	return ret;
+}
+
+/*
+ * READ_STORAGE: a read whose decoding reports the records of one storage
+ * number (M-Bus DIF/DIFE storage bits): due-date values, or what a freeze
+ * stored. Nothing is cached or streamed.
+ */
+static int hm_v_read_storage(struct hm_meter *m,
+			     struct heatmeter_storage_read *sr)
+{
+	struct hm_vop *op;
+	int ret;
+
+	if (m->protocol != HM_PROTO_MBUS)
+		return -EOPNOTSUPP;
+	if (!sr->storage || sr->storage > 0xffff || sr->reserved)
+		return -EINVAL;
+	op = hm_v_read_op(m, HEATMETER_RD_STORAGE | sr->storage << 16, 0, 0);
+	if (IS_ERR(op))
+		return PTR_ERR(op);
+	ret = hm_vop_wait_or_cancel(op);
+	if (!ret)
+		sr->reading = op->rd;
 	hm_vop_put(op);
 	return ret;
 }
@@ -588,6 +618,8 @@ long hm_verify_ioctl(struct hm_reader *r, unsigned int cmd, void *arg)
 		return hm_v_info(m, arg);
 	case HEATMETER_IOC_READ:
 		return hm_v_read(m, arg);
+	case HEATMETER_IOC_READ_STORAGE:
+		return hm_v_read_storage(m, arg);
 	case HEATMETER_IOC_TEST_MODE:
 		return hm_v_test_mode(m, arg);
 	case HEATMETER_IOC_SIMULATED_FLOW:

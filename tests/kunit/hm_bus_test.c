@@ -19,6 +19,11 @@
 
 #define FAKE_MAX_BAUDS	8
 
+struct fake_reply {
+	const u8 *p;
+	size_t len;
+};
+
 struct fake_line {
 	struct hm_engine e;
 	u8 sent[2048];
@@ -35,6 +40,11 @@ struct fake_line {
 	size_t reply_len;
 	unsigned int answer_from;	/* ... from this request on (1-based) */
 	int send_err;
+	const struct fake_reply *script;	/* else: reply per request */
+	unsigned int nscript;
+	const void *late_owner;		/* what the late hook was told */
+	u32 late_ms;
+	unsigned int nlate;
 };
 
 static struct fake_line *fake_of(struct hm_engine *e)
@@ -59,6 +69,14 @@ static int fake_send(struct hm_engine *e, const u8 *buf, size_t len)
 		return 0;
 	}
 	f->req_sends++;
+	if (f->script) {
+		unsigned int i = f->req_sends - 1;
+
+		if (i < f->nscript && f->script[i].len)
+			hm_engine_receive(e, f->script[i].p, NULL,
+					  f->script[i].len);
+		return 0;
+	}
 	if (f->echo)
 		hm_engine_receive(e, buf, NULL,
 				  f->echo_split ? min(len, f->echo_now) : len);
@@ -78,9 +96,19 @@ static int fake_set_baud(struct hm_engine *e, u32 baud)
 	return 0;
 }
 
+static void fake_late(struct hm_engine *e, const void *owner, u32 ms)
+{
+	struct fake_line *f = fake_of(e);
+
+	f->late_owner = owner;
+	f->late_ms = ms;
+	f->nlate++;
+}
+
 static const struct hm_line_ops fake_ops = {
 	.send = fake_send,
 	.set_baud = fake_set_baud,
+	.late = fake_late,
 };
 
 /* CJ/T 188 read-address request and reply of meter 00000987654321 */
@@ -623,6 +651,278 @@ static void hm_bus_send_error(struct kunit *test)
 	hm_txn_put(t);
 }
 
+
+/* ---- M-Bus: selection + request, telegrams, listening, late replies ---- */
+
+static const u8 mb_e5[] = { 0xe5 };
+static const u8 mb_sel[] = {	/* SND_UD CI 52 to FD: ID 12345678, any */
+	0x68, 0x0b, 0x0b, 0x68, 0x53, 0xfd, 0x52, 0x78, 0x56, 0x34, 0x12,
+	0xff, 0xff, 0xff, 0xff, 0x00, 0x16,
+};
+
+/* an RSP_UD from A with ID 12345678, KAM; @acc: its access number */
+static void mk_rsp(u8 *f, u8 a, u8 acc)
+{
+	static const u8 hdr[] = { 0x68, 0x0f, 0x0f, 0x68, 0x08, 0x00, 0x72,
+				  0x78, 0x56, 0x34, 0x12, 0x2d, 0x2c, 0x01,
+				  0x04, 0x00, 0x00, 0x00, 0x00, 0x00, 0x16 };
+	u8 cs = 0;
+	int i;
+
+	memcpy(f, hdr, sizeof(hdr));
+	f[5] = a;
+	f[15] = acc;
+	for (i = 4; i < 19; i++)
+		cs += f[i];
+	f[19] = cs;
+}
+
+static struct hm_txn *txn_mbus(struct kunit *test, u8 a, bool sel)
+{
+	struct hm_txn *t = hm_txn_alloc(GFP_KERNEL);
+	u8 sum = 0;
+	int i;
+
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, t);
+	t->req[0] = 0x10;
+	t->req[1] = 0x7b;
+	t->req[2] = sel ? 0xfd : a;
+	t->req[3] = 0x7b + t->req[2];
+	t->req[4] = 0x16;
+	t->req_len = 5;
+	t->expect = HM_EXPECT_MBUS_RSP;
+	if (sel) {
+		memcpy(t->pre, mb_sel, sizeof(mb_sel));
+		for (i = 4; i < 15; i++)
+			sum += t->pre[i];
+		t->pre[15] = sum;
+		t->pre_len = sizeof(mb_sel);
+		/* the meter answers with its own A: match its identity */
+		memcpy(t->match, mb_sel + 7, 8);
+		t->match[4] = 0x2d;
+		t->match[5] = 0x2c;
+		t->match_len = 8;
+	} else {
+		t->match[0] = a;
+		t->match_len = 1;
+	}
+	return t;
+}
+
+/* selection and request go as one unit; a failed request selects again */
+static void hm_bus_select_then_request(struct kunit *test)
+{
+	struct fake_line *f = fake_new(test);
+	struct fake_reply sc[4];
+	u8 rsp[20];
+	struct hm_txn *t;
+
+	mk_rsp(rsp, 0, 1);
+	sc[0] = (struct fake_reply){ mb_e5, 1 };
+	sc[1] = (struct fake_reply){ rsp, sizeof(rsp) };
+	f->script = sc;
+	f->nscript = 2;
+	t = txn_mbus(test, 0, true);
+	KUNIT_ASSERT_EQ(test, hm_engine_submit(&f->e, t), 0);
+	wait_done(test, t);
+	KUNIT_EXPECT_EQ(test, t->result, 0);
+	KUNIT_EXPECT_EQ(test, f->req_sends, 2U);
+	KUNIT_EXPECT_EQ(test, t->tries_used, 1);
+	KUNIT_EXPECT_EQ(test, f->sent[6], 0x52);		/* the selection */
+	KUNIT_EXPECT_EQ(test, f->sent[sizeof(mb_sel) + 2], 0xfd); /* then to FD */
+	KUNIT_EXPECT_EQ(test, t->reply[5], 0);		/* its own A */
+	hm_txn_put(t);
+
+	/* no reply to the request: select again, then ask again */
+	f->nsent = 0;
+	f->req_sends = 0;
+	sc[1] = (struct fake_reply){ NULL, 0 };
+	sc[2] = (struct fake_reply){ mb_e5, 1 };
+	sc[3] = (struct fake_reply){ rsp, sizeof(rsp) };
+	f->nscript = 4;
+	t = txn_mbus(test, 0, true);
+	KUNIT_ASSERT_EQ(test, hm_engine_submit(&f->e, t), 0);
+	wait_done(test, t);
+	KUNIT_EXPECT_EQ(test, t->result, 0);
+	KUNIT_EXPECT_EQ(test, f->req_sends, 4U);
+	KUNIT_EXPECT_EQ(test, t->tries_used, 2);
+	KUNIT_EXPECT_EQ(test, f->sent[sizeof(mb_sel) + 5 + 6], 0x52);
+	hm_txn_put(t);
+
+	/* another meter's identity in the reply is no answer */
+	f->nsent = 0;
+	f->req_sends = 0;
+	rsp[7] = 0x79;
+	mk_rsp(rsp, 0, 1);
+	rsp[7] = 0x79;
+	rsp[19] += 1;
+	sc[1] = (struct fake_reply){ rsp, sizeof(rsp) };
+	f->nscript = 2;
+	t = txn_mbus(test, 0, true);
+	t->tries = 1;
+	KUNIT_ASSERT_EQ(test, hm_engine_submit(&f->e, t), 0);
+	wait_done(test, t);
+	KUNIT_EXPECT_NE(test, t->result, 0);
+	hm_txn_put(t);
+	hm_engine_kill(&f->e);
+}
+
+static unsigned int more_calls;
+
+/* toggle the FCB of the REQ_UD2 until three telegrams came */
+static bool more_three(struct hm_txn *t)
+{
+	more_calls++;
+	if (t->replies >= 3)
+		return false;
+	t->req[1] ^= 0x20;
+	t->req[3] = t->req[1] + t->req[2];
+	return true;
+}
+
+static void hm_bus_telegrams(struct kunit *test)
+{
+	struct fake_line *f = fake_new(test);
+	struct fake_reply sc[5];
+	u8 r1[20], r2[20], r3[20];
+	struct hm_txn *t;
+
+	mk_rsp(r1, 5, 1);
+	mk_rsp(r2, 5, 2);
+	mk_rsp(r3, 5, 3);
+	sc[0] = (struct fake_reply){ r1, sizeof(r1) };
+	sc[1] = (struct fake_reply){ NULL, 0 };		/* telegram 2 lost */
+	sc[2] = (struct fake_reply){ r2, sizeof(r2) };
+	sc[3] = (struct fake_reply){ r3, sizeof(r3) };
+	f->script = sc;
+	f->nscript = 4;
+	more_calls = 0;
+	t = txn_mbus(test, 5, false);
+	t->more = more_three;
+	KUNIT_ASSERT_EQ(test, hm_engine_submit(&f->e, t), 0);
+	wait_done(test, t);
+	KUNIT_EXPECT_EQ(test, t->result, 0);
+	KUNIT_EXPECT_EQ(test, t->replies, 3);
+	KUNIT_EXPECT_EQ(test, more_calls, 3U);
+	KUNIT_EXPECT_EQ(test, f->req_sends, 4U);
+	KUNIT_EXPECT_EQ(test, t->reply[15], 3);		/* the last telegram */
+	/* 7B, then 5B, resent as 5B after the loss (same FCB), then 7B */
+	KUNIT_EXPECT_EQ(test, f->sent[1], 0x7b);
+	KUNIT_EXPECT_EQ(test, f->sent[6], 0x5b);
+	KUNIT_EXPECT_EQ(test, f->sent[11], 0x5b);
+	KUNIT_EXPECT_EQ(test, f->sent[16], 0x7b);
+	hm_engine_kill(&f->e);
+	hm_txn_put(t);
+}
+
+/* a probe listens to the window's end: E5 alone, E5 and more, a glitch */
+static void hm_bus_listen(struct kunit *test)
+{
+	static const u8 e5_tail[] = { 0xe5, 0xfc };
+	static const u8 stray[] = { 0xfc };
+	static const u8 parity[] = { 0, HM_FLAG_PARITY };
+	static const u8 e5_e5[] = { 0xe5, 0xe5 };
+	struct fake_line *f = fake_new(test);
+	struct fake_reply sc[1];
+	struct hm_txn *t;
+	int i;
+
+	f->script = sc;
+	f->nscript = 1;
+	for (i = 0; i < 5; i++) {
+		sc[0] = i == 0 ? (struct fake_reply){ mb_e5, 1 } :
+			i == 1 ? (struct fake_reply){ e5_tail, 2 } :
+			i == 2 ? (struct fake_reply){ stray, 1 } :
+			(struct fake_reply){ NULL, 0 };
+		f->req_sends = 0;
+		t = txn_mbus(test, 7, false);
+		t->expect = HM_EXPECT_MBUS_ACK;
+		t->flags = HM_TXN_LISTEN | HM_TXN_PROBE;
+		t->tries = 1;
+		KUNIT_ASSERT_EQ(test, hm_engine_submit(&f->e, t), 0);
+		if (i >= 3) {
+			wait_state(test, f, HM_ENG_WAIT);
+			/* two E5s, the second flagged: several meters */
+			hm_engine_receive(&f->e, i == 3 ? mb_e5 : e5_e5,
+					  i == 3 ? NULL : parity, i == 3 ? 1 : 2);
+		}
+		wait_done(test, t);
+		switch (i) {
+		case 0:
+		case 3:
+			KUNIT_EXPECT_EQ_MSG(test, t->result, 0, "case %d", i);
+			break;
+		case 1:
+		case 4:
+			KUNIT_EXPECT_EQ_MSG(test, t->result, -EIO, "case %d", i);
+			KUNIT_EXPECT_FALSE_MSG(test, t->glitch, "case %d", i);
+			break;
+		case 2:
+			KUNIT_EXPECT_EQ(test, t->result, -EIO);
+			KUNIT_EXPECT_TRUE(test, t->glitch);
+			break;
+		}
+		/* it waited for the window, not just for the E5 */
+		KUNIT_EXPECT_GE_MSG(test, ktime_ms_delta(t->t.done, t->t.sent),
+				    (s64)25, "case %d", i);
+		hm_txn_put(t);
+	}
+	KUNIT_EXPECT_EQ(test, stat(f, HM_ES_GLITCHES), 1);
+	KUNIT_EXPECT_EQ(test, stat(f, HM_ES_COLLISIONS), 2);
+	hm_engine_kill(&f->e);
+}
+
+/* a reply after its request timed out: its owner hears how late */
+static void hm_bus_late_reply(struct kunit *test)
+{
+	struct fake_line *f = fake_new(test);
+	static int owner;
+	struct hm_txn *t;
+	u8 rsp[20];
+
+	mk_rsp(rsp, 9, 1);
+	t = txn_mbus(test, 9, false);
+	t->owner = &owner;
+	t->tries = 1;
+	KUNIT_ASSERT_EQ(test, hm_engine_submit(&f->e, t), 0);
+	wait_done(test, t);
+	KUNIT_EXPECT_EQ(test, t->result, -ETIMEDOUT);
+	hm_txn_put(t);
+	msleep(20);
+	hm_engine_receive(&f->e, rsp, NULL, sizeof(rsp));
+	KUNIT_EXPECT_EQ(test, f->nlate, 1U);
+	KUNIT_EXPECT_PTR_EQ(test, f->late_owner, (const void *)&owner);
+	KUNIT_EXPECT_GE(test, f->late_ms, 45U);
+	KUNIT_EXPECT_EQ(test, stat(f, HM_ES_LATE), 1);
+	KUNIT_EXPECT_EQ(test, stat(f, HM_ES_UNSOLICITED), 0);
+
+	/* the owner goes: the engine forgets it */
+	t = txn_mbus(test, 9, false);
+	t->owner = &owner;
+	t->tries = 1;
+	KUNIT_ASSERT_EQ(test, hm_engine_submit(&f->e, t), 0);
+	wait_done(test, t);
+	hm_txn_put(t);
+	hm_engine_cancel_owner(&f->e, &owner, -ENODEV);
+	hm_engine_receive(&f->e, rsp, NULL, sizeof(rsp));
+	KUNIT_EXPECT_EQ(test, f->nlate, 1U);
+	KUNIT_EXPECT_EQ(test, stat(f, HM_ES_UNSOLICITED), 1);
+
+	/* a reply that starts too early for a slow meter is an old one */
+	f->script = NULL;
+	f->reply = rsp;
+	f->reply_len = sizeof(rsp);
+	t = txn_mbus(test, 9, false);
+	t->min_latency_ms = 500;
+	t->tries = 1;
+	KUNIT_ASSERT_EQ(test, hm_engine_submit(&f->e, t), 0);
+	wait_done(test, t);
+	KUNIT_EXPECT_EQ(test, t->result, -ETIMEDOUT);
+	KUNIT_EXPECT_EQ(test, stat(f, HM_ES_LATE), 2);
+	hm_txn_put(t);
+	hm_engine_kill(&f->e);
+}
+
 static struct kunit_case hm_bus_cases[] = {
 	KUNIT_CASE(hm_bus_reply),
 	KUNIT_CASE(hm_bus_timeout_retries),
@@ -642,6 +942,10 @@ static struct kunit_case hm_bus_cases[] = {
 	KUNIT_CASE(hm_bus_echo_wakeup),
 	KUNIT_CASE(hm_bus_timing_follows_baud),
 	KUNIT_CASE(hm_bus_send_error),
+	KUNIT_CASE(hm_bus_select_then_request),
+	KUNIT_CASE(hm_bus_telegrams),
+	KUNIT_CASE(hm_bus_listen),
+	KUNIT_CASE(hm_bus_late_reply),
 	{}
 };
 

@@ -1492,6 +1492,61 @@ static int t_mbus_records(struct hm_tctx *t)
 	return 0;
 }
 
+/*
+ * A read over two telegrams: the second adds what the first lacked, a
+ * quantity of the first is not replaced, and only the telegram that
+ * announces another has HM_RD_MORE_RECORDS. Storage number 1 (due-date
+ * values) is reported instead of the current values when asked for.
+ */
+static int t_mbus_merge_storage(struct hm_tctx *t)
+{
+	static const u8 tg1[] = {
+		0x04, 0x03, 0x03, 0x00, 0x00, 0x00,		/* energy 3 Wh */
+		0x44, 0x03, 0x02, 0x00, 0x00, 0x00,		/* storage 1: 2 Wh */
+		0x1f,
+	};
+	static const u8 tg2[] = {
+		0x04, 0x03, 0x09, 0x00, 0x00, 0x00,		/* energy again */
+		0x04, 0x13, 0x07, 0x00, 0x00, 0x00,		/* volume 7 L */
+		0x84, 0x01, 0x13, 0x05, 0x00, 0x00, 0x00,	/* storage 2: 5 L */
+	};
+	u8 f1[64];
+	int n1, n, r;
+
+	n1 = build_rsp(t, tg1, sizeof(tg1));
+	if (CHECK(t, n1 > 0 && n1 <= (int)sizeof(f1), "build"))
+		return -1;
+	memcpy(f1, t->work, n1);
+	r = hm_mbus_decode(f1, n1, 0, &t->id, &t->rd);
+	if (CHECK(t, r == 0 && (t->rd.flags & HM_RD_MORE_RECORDS) &&
+		  t->rd.valid == HM_QBIT(HM_Q_ENERGY), "telegram 1: %d %x", r,
+		  t->rd.valid))
+		return -1;
+	n = build_rsp(t, tg2, sizeof(tg2));
+	r = hm_mbus_decode(t->work, n, HM_MBUS_DF_MERGE, NULL, &t->rd);
+	if (CHECK(t, r == 0 && !(t->rd.flags & HM_RD_MORE_RECORDS),
+		  "telegram 2: %d flags %x", r, t->rd.flags))
+		return -1;
+	if (CHECK(t, t->rd.values[HM_Q_ENERGY] == 3000 &&
+		  t->rd.values[HM_Q_VOLUME] == 7000 &&
+		  t->rd.valid == (HM_QBIT(HM_Q_ENERGY) | HM_QBIT(HM_Q_VOLUME)),
+		  "merged: energy %lld volume %lld valid %x",
+		  (long long)t->rd.values[HM_Q_ENERGY],
+		  (long long)t->rd.values[HM_Q_VOLUME], t->rd.valid))
+		return -1;
+	r = hm_mbus_decode(f1, n1, HM_MBUS_DF_STORAGE(1), NULL, &t->rd);
+	if (CHECK(t, r == 0 && t->rd.valid == HM_QBIT(HM_Q_ENERGY) &&
+		  t->rd.values[HM_Q_ENERGY] == 2000, "storage 1: %lld valid %x",
+		  (long long)t->rd.values[HM_Q_ENERGY], t->rd.valid))
+		return -1;
+	r = hm_mbus_decode(t->work, n, HM_MBUS_DF_STORAGE(2), NULL, &t->rd);
+	if (CHECK(t, r == 0 && t->rd.valid == HM_QBIT(HM_Q_VOLUME) &&
+		  t->rd.values[HM_Q_VOLUME] == 5000, "storage 2: %lld valid %x",
+		  (long long)t->rd.values[HM_Q_VOLUME], t->rd.valid))
+		return -1;
+	return 0;
+}
+
 static int t_mbus_limits(struct hm_tctx *t)
 {
 	/* 10 DIFEs are fine, 11 are too many; same for VIFEs */
@@ -2231,6 +2286,7 @@ static int t_cjt_property(struct hm_tctx *t)
 }
 
 const struct hm_t_case hm_t_cases[] = {
+	{ "mbus-merge-telegrams-and-storage", t_mbus_merge_storage },
 	{ "framer-parity-flag", t_parity },
 	{ "framer-framing-flag", t_framing },
 	{ "framer-overrun-flag", t_overrun },

@@ -47,5 +47,8 @@ int main(void)
 	I(HEATMETER_IOC_SYNC);
 	I(HEATMETER_IOC_SIMULATED_FLOW);
 	I(HEATMETER_IOC_RAW);
+	S(heatmeter_storage_read);
+	O(heatmeter_storage_read, reading);
+	I(HEATMETER_IOC_READ_STORAGE);
 	return 0;
 }

@@ -45,6 +45,7 @@
 #define HEATMETER_RD_DROPPED	(1U << 3) /* a gap marker: see dropped */
 #define HEATMETER_RD_SNAPSHOT	(1U << 4) /* taken by START/STOP */
 #define HEATMETER_RD_SYNC	(1U << 5) /* taken by SYNC */
+#define HEATMETER_RD_STORAGE	(1U << 6) /* stored values (READ_STORAGE) */
 
 /**
  * struct heatmeter_time - the meter's clock as it reports it
@@ -265,6 +266,24 @@ struct heatmeter_raw {
 
 #define HEATMETER_RAW_NO_REPLY	(1U << 0)
 
+/**
+ * struct heatmeter_storage_read - stored values of a meter (READ_STORAGE)
+ * @size: sizeof(struct heatmeter_storage_read)
+ * @storage: the storage number, 1..65535: the M-Bus records of that
+ *           storage number (1: a heat meter's due-date / billing values,
+ *           or what a freeze, HEATMETER_SYNC_TRIGGER, stored)
+ * @reserved: zero
+ * @reading: out: those values (HEATMETER_RD_STORAGE set; the meter's
+ *           clock quantity is the record's date); ENODATA-like: a
+ *           quantity the meter keeps no record of is not valid
+ */
+struct heatmeter_storage_read {
+	__u32 size;
+	__u32 storage;
+	__u64 reserved;
+	struct heatmeter_reading reading;
+};
+
 #define HEATMETER_IOC_MAGIC	0xBB
 
 #define HEATMETER_IOC_GET_INFO	_IOR(HEATMETER_IOC_MAGIC, 0x00, struct heatmeter_info)
@@ -276,5 +295,7 @@ struct heatmeter_raw {
 #define HEATMETER_IOC_SIMULATED_FLOW \
 	_IOW(HEATMETER_IOC_MAGIC, 0x06, struct heatmeter_simulated_flow)
 #define HEATMETER_IOC_RAW	_IOWR(HEATMETER_IOC_MAGIC, 0x07, struct heatmeter_raw)
+#define HEATMETER_IOC_READ_STORAGE \
+	_IOWR(HEATMETER_IOC_MAGIC, 0x08, struct heatmeter_storage_read)
 
 #endif /* _UAPI_LINUX_HEATMETER_H */

@@ -149,6 +149,57 @@ check mbus2/telegrams-reread 5000000 "$(cat "$m/energy" 2>&1)"
 check mbus2/telegrams-reread-first "1 2 3 1 2 3" "$(grep ' telegram ' /tmp/hmsim-tg.log | sed 's/.* n=\([0-9]\).*/\1/' | tr '\n' ' ' | sed 's/ $//')"
 stop_sim
 
+# billing-date values (storage 1) through the char device, and a freeze
+# (SYNC TRIGGER) read back from there
+start_sim /tmp/hmsim-due.log \
+	--meter profile=mbus,primary=6,id=40000006,energy=6000000,volume=600000,due_energy=5000000,due_volume=500000,due_date=2026-06-30
+echo "mbus 6" > $B/new_meter
+m=$(meter_at 6)
+d=/dev/$(basename "$m")
+check mbus2/current-not-due 6000000 "$(cat "$m/energy" 2>&1)"
+out=$(hmcdev storage "$d" 1)
+check mbus2/storage1-energy 5000000 "$(echo "$out" | tr ' ' '\n' | sed -n 's/^energy=//p')"
+check mbus2/storage1-volume 500000 "$(echo "$out" | tr ' ' '\n' | sed -n 's/^volume=//p')"
+check mbus2/storage1-date 2026-06-30 "$(echo "$out" | tr ' ' '\n' | sed -n 's/^date=//p')"
+check mbus2/storage1-flag 0x40 "$(printf '0x%x' $(( $(echo "$out" | tr ' ' '\n' | sed -n 's/^flags=//p') & 0x40 )))"
+out=$(hmcdev storage "$d" 2)
+check mbus2/storage2-empty valid=0x0 "$(echo "$out" | tr ' ' '\n' | grep '^valid=')"
+check mbus2/storage0-invalid storage=EINVAL "$(hmcdev storage "$d" 0)"
+hmcdev sync --trigger --in 20 "$d" > /dev/null
+usleep 300000
+check mbus2/freeze-sent yes "$(grep -q ' freeze ' /tmp/hmsim-due.log && echo yes)"
+out=$(hmcdev storage "$d" 1)
+check mbus2/freeze-read-back 6000000 "$(echo "$out" | tr ' ' '\n' | sed -n 's/^energy=//p')"
+check mbus2/freeze-current-unchanged 6000000 "$(cat "$m/energy" 2>&1)"
+stop_sim
+
+# baud switching: E5 at the old rate, then the new one; fallback
+start_sim /tmp/hmsim-baud.log \
+	--meter profile=mbus,primary=7,id=40000007,energy=7000000,baud_watchdog_s=3 \
+	--meter profile=mbus,primary=8,id=40000008,energy=8000000,baud_switch=ignore \
+	--meter profile=mbus,primary=11,id=40000011,energy=11000000
+for a in 7 8 11; do echo "mbus $a" > $B/new_meter; done
+m7=$(meter_at 7) m8=$(meter_at 8) m11=$(meter_at 11)
+for m in $m7 $m8 $m11; do echo 0 > "$m/max_age_ms"; done
+check mbus2/baud-initial 2400 "$(cat "$m7/baudrate")"
+check mbus2/baud-switch ok "$(echo 9600 > "$m7/baudrate" 2>&1 && echo ok)"
+check mbus2/baud-switched 9600 "$(cat "$m7/baudrate")"
+check mbus2/baud-ack-old-rate yes "$(grep -q 'baud_switch who=m0 from=2400 to=9600 result=ok' /tmp/hmsim-baud.log && echo yes)"
+check mbus2/baud-read-new 7000000 "$(cat "$m7/energy" 2>&1)"
+check mbus2/baud-others-line-rate 11000000 "$(cat "$m11/energy" 2>&1)"
+check mbus2/baud-line-back 2400 "$(cat $B/baud)"
+check mbus2/baud-unsupported "Connection timed out" "$(echo 19200 > "$m11/baudrate" 2>&1 | sed 's/.*: //')"
+check mbus2/baud-bad-rate "Invalid argument" "$(echo 1234 > "$m11/baudrate" 2>&1 | sed 's/.*: //')"
+check mbus2/baud-ignored-falls-back "Input/output error" "$(echo 9600 > "$m8/baudrate" 2>&1 | sed 's/.*: //')"
+check mbus2/baud-ignored-stays 2400 "$(cat "$m8/baudrate")"
+check mbus2/baud-ignored-reads 8000000 "$(cat "$m8/energy" 2>&1)"
+# the meter's watchdog reverts it when nothing comes at the new rate for 3 s
+sleep 4
+first=$(errno_of "$m7/energy")
+check mbus2/baud-watchdog-fallback 7000000 "$(cat "$m7/energy" 2>&1)"
+echo "# mbus2: after the meter's watchdog: first read '$first', then at the line's rate"
+stop_sim
+
 # a meter 1.2 s late: its reply never poisons the next transaction; the
 # bus learns its latency and widens its window
 start_sim /tmp/hmsim-late.log \
@@ -201,3 +252,4 @@ awk -v t="$(awk "BEGIN { print $t1 - $t0 }")" 'BEGIN {
 	min = 31 * (330 / 2400 + 0.050)
 	printf "# timing: primary scan 100-130 (empty, pty): %.2f s, window minimum %.2f s, ratio %.3f\n", t, min, t / min }'
 stop_sim
+

@@ -136,6 +136,24 @@ static int cmd_read(const char *dev)
 	return 0;
 }
 
+/* READ_STORAGE: the values of storage number N */
+static int cmd_storage(const char *dev, unsigned int n)
+{
+	struct heatmeter_storage_read sr = { .size = sizeof(sr), .storage = n };
+	int fd = xopen(dev, O_RDONLY);
+
+	if (ioctl(fd, HEATMETER_IOC_READ_STORAGE, &sr)) {
+		printf("storage=%s\n", ename(errno));
+		return 1;
+	}
+	print_reading("", &sr.reading);
+	if (sr.reading.valid & (1U << HEATMETER_Q_METER_TIME))
+		printf(" date=%04u-%02u-%02u", sr.reading.meter_time.year,
+		       sr.reading.meter_time.month, sr.reading.meter_time.day);
+	printf("\n");
+	return 0;
+}
+
 static int cmd_stream(const char *dev, int count, int ms)
 {
 	struct heatmeter_reading r[4];
@@ -812,6 +830,8 @@ int main(int argc, char **argv)
 		return cmd_info(argv[2]);
 	if (!strcmp(argv[1], "read"))
 		return cmd_read(argv[2]);
+	if (!strcmp(argv[1], "storage") && argc > 3)
+		return cmd_storage(argv[2], (unsigned int)strtoul(argv[3], NULL, 0));
 	if (!strcmp(argv[1], "stream") && argc > 3)
 		return cmd_stream(argv[2], atoi(argv[3]), argc > 4 ? atoi(argv[4]) : 10000);
 	if (!strcmp(argv[1], "nbread") || !strcmp(argv[1], "shortread") ||
