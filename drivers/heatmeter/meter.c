@@ -1231,6 +1231,7 @@ static int hm_meter_run(struct hm_meter *m, struct hm_txn *t)
 	ret = hm_txn_wait(t);
 	if (ret) {
 		hm_engine_cancel(&m->bus->engine, t);
+		/* pairs with the release in hm_txn_finish() */
 		wait_event(t->wait, smp_load_acquire(&t->done));
 		return ret;
 	}
@@ -1283,6 +1284,7 @@ static int hm_meter_switch_baud(struct hm_meter *m, unsigned int code,
 		ret = hm_txn_wait(t);
 		if (ret) {
 			hm_engine_cancel(&m->bus->engine, t);
+			/* pairs with the release in hm_txn_finish() */
 			wait_event(t->wait, smp_load_acquire(&t->done));
 		} else {
 			ret = t->result;

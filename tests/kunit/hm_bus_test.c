@@ -651,7 +651,6 @@ static void hm_bus_send_error(struct kunit *test)
 	hm_txn_put(t);
 }
 
-
 /* ---- M-Bus: selection + request, telegrams, listening, late replies ---- */
 
 static const u8 mb_e5[] = { 0xe5 };
@@ -714,7 +713,7 @@ static void hm_bus_select_then_request(struct kunit *test)
 {
 	struct fake_line *f = fake_new(test);
 	struct fake_reply sc[4];
-	u8 rsp[20];
+	u8 rsp[21];
 	struct hm_txn *t;
 
 	mk_rsp(rsp, 0, 1);
@@ -784,7 +783,7 @@ static void hm_bus_telegrams(struct kunit *test)
 {
 	struct fake_line *f = fake_new(test);
 	struct fake_reply sc[5];
-	u8 r1[20], r2[20], r3[20];
+	u8 r1[21], r2[21], r3[21];
 	struct hm_txn *t;
 
 	mk_rsp(r1, 5, 1);
@@ -862,9 +861,13 @@ static void hm_bus_listen(struct kunit *test)
 			KUNIT_EXPECT_TRUE(test, t->glitch);
 			break;
 		}
-		/* it waited for the window, not just for the E5 */
-		KUNIT_EXPECT_GE_MSG(test, ktime_ms_delta(t->t.done, t->t.sent),
-				    (s64)25, "case %d", i);
+		/* it waited for the window, not just for the E5 (a bad
+		 * frame ends it at once: a collision needs no more)
+		 */
+		if (i != 4)
+			KUNIT_EXPECT_GE_MSG(test,
+					    ktime_ms_delta(t->t.done, t->t.sent),
+					    (s64)25, "case %d", i);
 		hm_txn_put(t);
 	}
 	KUNIT_EXPECT_EQ(test, stat(f, HM_ES_GLITCHES), 1);
@@ -878,7 +881,7 @@ static void hm_bus_late_reply(struct kunit *test)
 	struct fake_line *f = fake_new(test);
 	static int owner;
 	struct hm_txn *t;
-	u8 rsp[20];
+	u8 rsp[21];
 
 	mk_rsp(rsp, 9, 1);
 	t = txn_mbus(test, 9, false);
