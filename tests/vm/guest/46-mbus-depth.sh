@@ -101,6 +101,13 @@ check mbus2/secondary-bad-address yes "$(echo 'mbus-secondary 1234567' > $B/new_
 check mbus2/secondary-bad-man yes "$(echo 'mbus-secondary 12345678:kam' > $B/new_meter 2>/dev/null || echo yes)"
 stop_sim
 
+# the same line with a 2-wire adapter's echo: our own selections come back
+search last-digit-echo 60 --echo \
+	--meter profile=mbus,id=12345670,manufacturer=KAM,energy=1000000 \
+	--meter profile=mbus,id=12345671,manufacturer=KAM,energy=2000000
+check mbus2/echo-seen yes "$([ "$(bstat $B echoes)" -ge 1 ] && echo yes)"
+stop_sim
+
 # the same ID from two manufacturers: split by manufacturer, both found
 search same-id 120 \
 	--meter profile=mbus,id=55501234,manufacturer=KAM,energy=3000000 \
