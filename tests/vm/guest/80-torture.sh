@@ -3,8 +3,10 @@
 # 40; `make torture` runs 600 on the debug kernel), everything a user can
 # do races every teardown, on three buses at once:
 #   cat of every attribute, read()/poll() streams, every ioctl (valid and
-#   random), new_meter/delete_meter, scans, pty hangup and re-attach,
-#   detach (ldisc back to N_TTY), rmmod attempts.
+#   random, READ_STORAGE), baud-rate switches, new_meter/delete_meter (by
+#   primary and secondary address, multi-telegram meters), scans (primary,
+#   secondary, stopped), pty hangup and re-attach, detach (ldisc back to
+#   N_TTY), rmmod attempts.
 # The hung-task detector runs with a short timeout. Afterwards the host
 # scans the log for any KASAN/lockdep/UBSAN/hung-task report, kmemleak is
 # checked, and a fresh bus must still read correct values. Prints how
@@ -32,6 +34,7 @@ line() {
 			--meter profile=cjt188,address=0000000000010$L,energy=10${L}000 \
 			--meter profile=cjt188,address=0000000000020$L,energy=20${L}000 \
 			--meter profile=tiangang-mbus,primary=$((L + 1)),id=2100000$L,manufacturer=PLO \
+			--meter profile=mbus,primary=$((L + 10)),id=3100000$L,telegrams=3,energy=31${L}000 \
 			> /dev/null 2>&1 &
 		sim=$!
 		wait_for /dev/ttyTOR$L 30
@@ -68,11 +71,16 @@ meters() {
 				{ echo "cjt188 $a" > "$b/new_meter"; } 2>/dev/null && count new_meter
 			done
 			{ echo "mbus 2" > "$b/new_meter"; } 2>/dev/null && count new_meter
+			{ echo "mbus 1$((RANDOM % 3 + 1))" > "$b/new_meter"; } 2>/dev/null && count new_meter
+			{ echo "mbus-secondary 3100000$((RANDOM % 3 + 1))" > "$b/new_meter"; } 2>/dev/null &&
+				count new_meter-secondary
 			usleep 200000
-			case $((RANDOM % 2)) in
+			case $((RANDOM % 3)) in
 			0) { echo "cjt188 00000000000101" > "$b/delete_meter"; } 2>/dev/null &&
 				count delete_meter ;;
 			1) { echo "mbus 2" > "$b/delete_meter"; } 2>/dev/null && count delete_meter ;;
+			2) { echo "mbus-secondary 3100000$((RANDOM % 3 + 1))" > "$b/delete_meter"; } 2>/dev/null &&
+				count delete_meter ;;
 			esac
 		done
 		usleep 100000
@@ -113,7 +121,7 @@ ioctls() {
 	while alive; do
 		for d in /dev/heatmeter*; do
 			[ -c "$d" ] || continue
-			case $((RANDOM % 7)) in
+			case $((RANDOM % 9)) in
 			0) timeout 30 hmcdev read "$d" > /dev/null 2>&1; count ioctl-read ;;
 			1) timeout 30 hmcdev info "$d" > /dev/null 2>&1; count ioctl-info ;;
 			2) timeout 30 hmcdev sync --in 40 "$d" > /dev/null 2>&1; count ioctl-sync ;;
@@ -122,6 +130,10 @@ ioctls() {
 			5) timeout 30 hmcdev raw "$d" 01 1F9000 > /dev/null 2>&1; count ioctl-raw ;;
 			6) timeout 30 hmcdev fuzz "$d" 50 $seed > /dev/null 2>&1; count ioctl-fuzz50
 			   seed=$((seed + 1)) ;;
+			7) timeout 30 hmcdev storage "$d" 1 > /dev/null 2>&1; count ioctl-storage ;;
+			8) f=/sys/class/heatmeter/$(basename "$d")/baudrate
+			   { echo $(( RANDOM % 2 ? 9600 : 2400 )) > "$f"; } 2>/dev/null
+			   count baudrate ;;
 			esac
 		done
 		usleep 20000
@@ -135,6 +147,8 @@ scans() {
 			[ -e "$b/scan" ] || continue
 			{ echo "mbus-primary 0-4" > "$b/scan"; } 2>/dev/null && count scan
 			{ echo "cjt188 00000000000201" > "$b/scan"; } 2>/dev/null && count scan
+			{ echo "mbus-secondary 3100000F" > "$b/scan"; } 2>/dev/null && count scan-secondary
+			[ $((RANDOM % 2)) = 0 ] && { echo stop > "$b/scan"; } 2>/dev/null && count scan-stop
 		done
 		# rarely: a module that is gone half the time attaches nothing
 		if [ $((RANDOM % 10)) -eq 0 ]; then
@@ -163,7 +177,8 @@ check torture/all-buses-gone "" "$(ls -d /sys/class/heatmeter_bus/hmbus* 2>/dev/
 check torture/no-meters-left "" "$(ls -d /sys/class/heatmeter/heatmeter* 2>/dev/null)"
 # every kind of operation ran at least once
 missing=""
-for k in attach cat read-poll ioctl-read ioctl-sync ioctl-fuzz50 new_meter delete_meter scan; do
+for k in attach cat read-poll ioctl-read ioctl-sync ioctl-fuzz50 ioctl-storage baudrate \
+	 new_meter new_meter-secondary delete_meter scan scan-secondary; do
 	[ -s "$T/$k" ] || missing="$missing $k"
 done
 check torture/exercised "" "${missing# }"
