@@ -145,10 +145,13 @@ scans() {
 	while alive; do
 		for b in /sys/class/heatmeter_bus/hmbus*; do
 			[ -e "$b/scan" ] || continue
-			{ echo "mbus-primary 0-4" > "$b/scan"; } 2>/dev/null && count scan
-			{ echo "cjt188 00000000000201" > "$b/scan"; } 2>/dev/null && count scan
-			{ echo "mbus-secondary 3100000F" > "$b/scan"; } 2>/dev/null && count scan-secondary
-			[ $((RANDOM % 2)) = 0 ] && { echo stop > "$b/scan"; } 2>/dev/null && count scan-stop
+			case $((RANDOM % 3)) in
+			0) { echo "mbus-primary 0-4" > "$b/scan"; } 2>/dev/null && count scan ;;
+			1) { echo "cjt188 00000000000201" > "$b/scan"; } 2>/dev/null && count scan ;;
+			2) { echo "mbus-secondary 3100000F" > "$b/scan"; } 2>/dev/null &&
+				count scan-secondary ;;
+			esac
+			[ $((RANDOM % 4)) = 0 ] && { echo stop > "$b/scan"; } 2>/dev/null && count scan-stop
 		done
 		# rarely: a module that is gone half the time attaches nothing
 		if [ $((RANDOM % 10)) -eq 0 ]; then
