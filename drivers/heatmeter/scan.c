@@ -256,8 +256,22 @@ static const u8 hm_sec_media[] = {
 	0x04, 0x0c, 0x0a, 0x0b, 0x0d, 0x03, 0x07, 0x06, 0x02, 0x16, 0x00,
 };
 
-#define HM_SEC_STACK	512
+#define HM_SEC_STACK	1024
 #define HM_SEC_SEEN	64
+
+/**
+ * struct hm_sec_ent - a mask to probe, or a check after a split
+ * @mask: the selection mask
+ * @check: no probe: the manufacturer candidates of @mask are done; if they
+ *         found fewer than the two meters the collision proved, split the
+ *         manufacturer byte by byte over every valid code
+ * @found: scan.found when the candidates were queued (@check)
+ */
+struct hm_sec_ent {
+	u8 mask[8];
+	bool check;
+	u32 found;
+};
 
 /**
  * struct hm_sec - state of one secondary search
@@ -267,7 +281,7 @@ static const u8 hm_sec_media[] = {
  * @nseen: entries in @seen
  */
 struct hm_sec {
-	u8 stack[HM_SEC_STACK][8];
+	struct hm_sec_ent stack[HM_SEC_STACK];
 	unsigned int n;
 	u8 seen[HM_SEC_SEEN][4];
 	unsigned int nseen;
@@ -276,11 +290,48 @@ struct hm_sec {
 static void hm_sec_push(struct hm_bus *bus, struct hm_sec *st, const u8 *mask)
 {
 	if (st->n >= HM_SEC_STACK)
-		return;		/* cannot happen: 8 levels x 10 + splits */
-	memcpy(st->stack[st->n++], mask, 8);
+		return;		/* cannot happen: 8 x 10 + 256 + splits */
+	memcpy(st->stack[st->n].mask, mask, 8);
+	st->stack[st->n++].check = false;
 	spin_lock(&bus->lock);
 	bus->scan.total++;
 	spin_unlock(&bus->lock);
+}
+
+static void hm_sec_push_check(struct hm_bus *bus, struct hm_sec *st,
+			      const u8 *mask)
+{
+	if (st->n >= HM_SEC_STACK)
+		return;
+	memcpy(st->stack[st->n].mask, mask, 8);
+	st->stack[st->n].check = true;
+	spin_lock(&bus->lock);
+	st->stack[st->n++].found = bus->scan.found;
+	spin_unlock(&bus->lock);
+}
+
+/*
+ * A manufacturer code is three letters A..Z, 5 bits each: its low byte
+ * is (c2 & 7) << 5 | c3, its high byte c1 << 2 | c2 >> 3. Push a child per
+ * valid value of the low byte (@high false: the high byte stays FF) or of
+ * the high byte.
+ */
+static void hm_sec_split_man(struct hm_bus *bus, struct hm_sec *st,
+			     const u8 *mask, bool high)
+{
+	unsigned int a, b;
+	u8 child[8];
+
+	memcpy(child, mask, 8);
+	for (a = 0; a < (high ? 4 : 8); a++) {
+		for (b = 1; b <= 26; b++) {
+			if (high)
+				child[5] = b << 2 | a;
+			else
+				child[4] = a << 5 | b;
+			hm_sec_push(bus, st, child);
+		}
+	}
 }
 
 static void hm_sec_seen(struct hm_sec *st, const u8 *sec)
@@ -395,7 +446,13 @@ static void hm_sec_split(struct hm_bus *bus, struct hm_sec *st, const u8 *mask)
 	}
 	/* the same ID: manufacturer, then version, then medium */
 	memcpy(child, mask, 8);
+	if (mask[4] != 0xff && mask[5] == 0xff) {
+		hm_sec_split_man(bus, st, mask, true);
+		return;
+	}
 	if (mask[4] == 0xff && mask[5] == 0xff) {
+		/* after the candidates: were both meters among them? */
+		hm_sec_push_check(bus, st, mask);
 		for (i = 0; i < st->nseen; i++) {
 			child[4] = st->seen[i][0];
 			child[5] = st->seen[i][1];
@@ -437,6 +494,7 @@ static void hm_sec_split(struct hm_bus *bus, struct hm_sec *st, const u8 *mask)
 static int hm_scan_mbus_secondary(struct hm_bus *bus, const struct hm_scan *sc)
 {
 	struct hm_identity id;
+	struct hm_sec_ent *ent;
 	struct hm_sec *st;
 	u8 mask[8], sec[8];
 	int ret = 0, r;
@@ -450,7 +508,17 @@ static int hm_scan_mbus_secondary(struct hm_bus *bus, const struct hm_scan *sc)
 			ret = -ECANCELED;
 			break;
 		}
-		memcpy(mask, st->stack[--st->n], 8);
+		ent = &st->stack[--st->n];
+		memcpy(mask, ent->mask, 8);
+		if (ent->check) {
+			spin_lock(&bus->lock);
+			r = bus->scan.found - ent->found;
+			spin_unlock(&bus->lock);
+			/* a maker outside the candidates: every code */
+			if (r < 2)
+				hm_sec_split_man(bus, st, mask, false);
+			continue;
+		}
 		r = hm_sec_probe(bus, mask, sec, &id);
 		if (r < 0) {
 			ret = r == -ENODEV || r == -ENOMEM ? r : 0;

@@ -132,6 +132,16 @@ stop_sim
 fi
 
 if lvl core; then
+# the same ID, one maker among the usual ones and one not: the collision
+# proved two meters, the candidates found one, so every valid code of the
+# manufacturer is tried (on the debug kernel: the 6.12 run is the longest)
+if [ "$LEVEL" = core ]; then
+	search same-id-unlisted 180 \
+		--meter profile=mbus,id=55501234,manufacturer=KAM,energy=3000000 \
+		--meter profile=mbus,id=55501234,manufacturer=XYQ,energy=4000000
+	stop_sim
+fi
+
 # scan stop: a search of a big line stops after its current probe
 start_sim /tmp/hmsim-stop.log --gen mbus-random:20:seed=3
 echo mbus-secondary > $B/scan
