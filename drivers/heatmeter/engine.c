@@ -300,7 +300,10 @@ static void hm_engine_frame(struct hm_engine *e, struct hm_txn *t,
 	if (f->status < 0) {
 		e->stats[HM_ES_BAD_REPLIES]++;
 		t->junk = true;
-		hm_engine_try_done(e, -EIO, f->status);
+		t->lib_err = f->status;
+		/* a probe hears the line out: the rest must not meet the next */
+		if (!(t->flags & HM_TXN_LISTEN))
+			hm_engine_try_done(e, -EIO, f->status);
 		return;
 	}
 	if (hm_is_echo(t, f)) {
@@ -436,8 +439,18 @@ void hm_engine_receive(struct hm_engine *e, const u8 *data, const u8 *flags,
 			t = NULL;
 	}
 	e->last_rx = now;
-	if (e->state == HM_ENG_WAIT)
+	if (e->state == HM_ENG_WAIT) {
 		hm_engine_arm(e);
+	} else if (e->state != HM_ENG_SEND) {
+		/* bytes on an idle line: the next request waits for quiet */
+		ktime_t quiet = ktime_add_ms(now, e->idle_ms);
+
+		if (ktime_after(quiet, e->idle_until)) {
+			e->idle_until = quiet;
+			if (e->state == HM_ENG_IDLE)
+				hm_engine_arm(e);
+		}
+	}
 out:
 	spin_unlock_irqrestore(&e->lock, irqfl);
 }

@@ -403,7 +403,8 @@ static int hm_sec_probe(struct hm_bus *bus, const u8 *mask, u8 *sec,
 	t->flags = HM_TXN_LISTEN;
 	memcpy(t->match, mask, 8);
 	t->match_len = 8;
-	t->tries = 2;
+	/* a garbled reply is the answer (several meters): no retry */
+	t->tries = 1;
 	ret = len < 0 ? -EINVAL : hm_scan_run(bus, t);
 	hm_identity_init(id);
 	if (!ret)
