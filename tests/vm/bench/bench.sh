@@ -1,0 +1,244 @@
+# SPDX-License-Identifier: GPL-2.0
+# make bench, the guest's part (tests/vm/run --bench): each figure as
+#   bench: NAME: VALUE UNIT (limit L, ratio R)
+# measured side by side in this one run. Lines starting "bench: #" are
+# details. ttyS1: 250 M-Bus meters, ttyS2: one CJ/T 188 meter, both paced
+# simulators on the host at 2400 Bd 8E1 with 20 ms latency (bench/peers).
+. /tests/lib.sh
+
+BAUD=2400
+LAT_US=20000
+BYTE_US=$((11 * 1000000 / BAUD))	# 4583 us
+# M-Bus: the line is idle >= 33 bit times between telegrams (EN 13757-2)
+MBUS_IDLE_US=$((33 * 1000000 / BAUD))
+
+note() { echo "bench: # $*"; }
+# fig NAME VALUE UNIT LIMIT [TEXT]: one figure next to its limit
+fig() {
+	awk -v n="$1" -v v="$2" -v u="$3" -v l="$4" -v t="${5:-}" 'BEGIN {
+		r = "-"
+		if (l + 0 > 0)
+			r = sprintf("%.3f", v / l)
+		if (t != "")
+			t = " " t
+		printf "bench: %s: %s %s (limit %s %s%s, ratio %s)\n", n, v, u, l, u, t, r }'
+}
+# pct FILE P: P-th percentile of the sorted numbers in FILE
+pct() {
+	n=$(wc -l < "$1")
+	i=$(( (n * $2 + 99) / 100 ))
+	[ "$i" -lt 1 ] && i=1
+	sed -n "${i}p" "$1"
+}
+# kmem: Slab + VmallocUsed in kB, after dropping the reclaimable caches
+kmem() {
+	sync
+	echo 3 > /proc/sys/vm/drop_caches
+	awk '/^Slab:|^VmallocUsed:/ { s += $2 } END { print s }' /proc/meminfo
+}
+slabs() { awk 'NR > 2 { print $1, $3 * $4 }' /proc/slabinfo | sort > "$1"; }
+# slabdiff A B N: the caches that grew most, in bytes per N
+slabdiff() {
+	awk -v n="$3" 'FNR == NR { a[$1] = $2; next } { d = $2 - a[$1]; if (d > 0) print d / n, $1 }' "$1" "$2" |
+		sort -rn | head -n 8 | awk '{ printf "%s %.0f B, ", $2, $1 }'
+}
+bus_of_tty() {
+	k=50
+	while [ $k -gt 0 ]; do
+		for b in /sys/class/heatmeter_bus/hmbus*; do
+			[ "$(cat "$b/tty" 2>/dev/null)" = "$1" ] && { echo "$b"; return; }
+		done
+		usleep 100000
+		k=$((k - 1))
+	done
+}
+meter_dev() {
+	for d in /sys/class/heatmeter/heatmeter*; do
+		[ "$(cat "$d/address" 2>/dev/null)" = "$1" ] && [ "$(readlink -f "$d/bus" 2>/dev/null)" = "$(readlink -f "$2")" ] &&
+			{ basename "$d"; return 0; }
+	done
+	for d in /sys/class/heatmeter/heatmeter*; do
+		[ "$(cat "$d/address" 2>/dev/null)" = "$1" ] && { basename "$d"; return 0; }
+	done
+}
+
+insmod /lib/modules/heatmeter.ko
+insmod /lib/modules/hmbench.ko
+T0=$(cut -d' ' -f1 /proc/uptime)
+ldattach "$LDISC" /dev/ttyS1
+ldattach "$LDISC" /dev/ttyS2
+BM=$(bus_of_tty ttyS1)
+BC=$(bus_of_tty ttyS2)
+[ -n "$BM" ] && [ -n "$BC" ] || { echo "bench: # no bus on ttyS1/ttyS2"; exit 1; }
+
+# 1. Read: one read, queued -> delivered to a sleeping reader, over the
+# exchange's wire minimum; the driver's share: queued -> tx_start (idle
+# bus) + rx_last -> delivered
+read_fig() {	# NAME BUS METERSPEC ADDRESS
+	echo "$3" > "$2/new_meter"
+	m=$(meter_dev "$4" "$2")
+	echo 0 > /sys/class/heatmeter/$m/max_age_ms
+	hmbench readlat /dev/$m 1 100 > /dev/null	# warm up
+	tx0=$(cat "$2/stats/tx_bytes"); rx0=$(cat "$2/stats/rx_bytes")
+	hmbench readlat /dev/$m 20 100 > /tmp/rl.$1
+	tx=$(( $(cat "$2/stats/tx_bytes") - tx0 )); rx=$(( $(cat "$2/stats/rx_bytes") - rx0 ))
+	n=$(grep -c 'error=0 ' /tmp/rl.$1)
+	[ "$n" -gt 0 ] || { note "$1: no good reading: $(head -n2 /tmp/rl.$1)"; return; }
+	awk '/error=0 / { for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
+		print (v["delivered"] - v["queued"]) / 1000, (v["tx_start"] - v["queued"]) / 1000,
+		      (v["delivered"] - v["rx_last"]) / 1000 }' /tmp/rl.$1 > /tmp/rl.$1.us
+	cut -d' ' -f1 /tmp/rl.$1.us | sort -n > /tmp/a; tot=$(pct /tmp/a 50)
+	cut -d' ' -f2 /tmp/rl.$1.us | sort -n > /tmp/a; q2t=$(pct /tmp/a 50)
+	cut -d' ' -f3 /tmp/rl.$1.us | sort -n > /tmp/a; r2d=$(pct /tmp/a 50)
+	awk '{ print $2 + $3 }' /tmp/rl.$1.us | sort -n > /tmp/a; share=$(pct /tmp/a 50)
+	wire=$(( (tx + rx) * BYTE_US / 20 + LAT_US ))
+	note "$1: $n reads, $((tx / 20)) request + $((rx / 20)) reply bytes each; median queued->tx_start ${q2t%.*} us, rx_last->delivered ${r2d%.*} us"
+	fig "read-$1" "${tot%.*}" us "$wire" "(wire minimum: bytes at 11 bits + ${LAT_US} us latency)"
+	fig "read-$1-driver" "${share%.*}" us "$((wire / 100))" "(1% of the exchange)"
+	echo "$3" > "$2/delete_meter"
+}
+read_fig mbus "$BM" "mbus 1" 1
+read_fig cjt188 "$BC" "cjt188 00000000000001" 00000000000001
+
+# 4a. Memory per meter: 250 meters on one bus, created and deleted
+k0=$(kmem); slabs /tmp/s0
+i=1
+while [ $i -le 250 ]; do echo "mbus $i" > "$BM/new_meter"; i=$((i + 1)); done
+k1=$(kmem); slabs /tmp/s1
+PER_METER=$(( (k1 - k0) * 1024 / 250 ))
+note "memory: 250 meters on one bus: Slab+VmallocUsed +$((k1 - k0)) kB; per meter by cache: $(slabdiff /tmp/s0 /tmp/s1 250)"
+fig mem-meter-250 "$PER_METER" B 6144 "(6 KiB per meter)"
+
+# 2. Poll cycle: 250 meters read round-robin, over the sum of the
+# exchanges' wire minima plus the protocol's idle
+echo 100 > "$BM/poll_interval_ms"
+sleep 5
+t0=$(cut -d' ' -f1 /proc/uptime)
+n0=$(cat "$BM/stats/transactions"); tx0=$(cat "$BM/stats/tx_bytes"); rx0=$(cat "$BM/stats/rx_bytes")
+to0=$(cat "$BM/stats/timeouts")
+sleep 40
+t1=$(cut -d' ' -f1 /proc/uptime)
+n1=$(cat "$BM/stats/transactions"); tx1=$(cat "$BM/stats/tx_bytes"); rx1=$(cat "$BM/stats/rx_bytes")
+to1=$(cat "$BM/stats/timeouts")
+echo 0 > "$BM/poll_interval_ms"
+awk -v t0="$t0" -v t1="$t1" -v n="$((n1 - n0))" -v b="$((tx1 - tx0 + rx1 - rx0))" \
+    -v by="$BYTE_US" -v lat="$LAT_US" -v idle="$MBUS_IDLE_US" -v to="$((to1 - to0))" 'BEGIN {
+	if (n < 1) { print "bench: # poll: no transaction"; exit }
+	w = (t1 - t0) * 1e6; lim = b * by + n * (lat + idle)
+	printf "bench: # poll: %d exchanges in %.1f s (%d timeouts), %.1f bytes each; a cycle of 250 scaled from them\n", n, w / 1e6, to, b / n
+	printf "bench: poll-cycle-250: %.2f s (limit %.2f s (wire bytes + %d us latency + %d us idle per exchange), ratio %.3f)\n",
+	       w * 250 / n / 1e6, lim * 250 / n / 1e6, lat, idle, w / lim }'
+# wait for the queue to drain, then delete
+sleep 2
+k2=$(kmem)
+i=1
+while [ $i -le 250 ]; do echo "mbus $i" > "$BM/delete_meter"; i=$((i + 1)); done
+sleep 1
+k3=$(kmem)
+note "memory: after deleting the 250: $((k3 - k0)) kB against before creating them (growth)"
+fig mem-growth-after-delete "$(( (k3 - k0) > 0 ? k3 - k0 : 0 ))" kB 0 "(no growth)"
+
+# 3. SYNC: 4 ports (ptys in the guest), >= 200 rounds, next to a bare
+# hrtimer armed for the same instants
+SDEVS=""
+for i in 0 1 2 3; do
+	rm -f /dev/ttySB$i
+	hmsim --pty --pty-link /dev/ttySB$i --no-pace --latency 5 \
+		--meter profile=cjt188,address=0000000000008$i,energy=1000000 > /tmp/ssim$i.out 2>&1 &
+	echo $! >> /tmp/ssim.pids
+	wait_for /dev/ttySB$i 50
+	ldattach "$LDISC" /dev/ttySB$i
+done
+for i in 0 1 2 3; do
+	t=$(readlink -f /dev/ttySB$i | sed 's#^/dev/##; s#/##')
+	b=$(bus_of_tty "$t")
+	echo "cjt188 0000000000008$i" > "$b/new_meter"
+	SDEVS="$SDEVS /dev/$(meter_dev 0000000000008$i "$b")"
+done
+hmbench sync 200 30 $SDEVS > /tmp/sync
+grep '^round=' /tmp/sync | tr ' ' '\n' | grep ':' | cut -d: -f1 | sort -n > /tmp/slate
+grep '^round=' /tmp/sync | awk '{ lo = ""; hi = ""; for (i = 2; i <= NF; i++) { split($i, v, ":")
+	if (lo == "" || v[1] < lo) lo = v[1]; if (hi == "" || v[1] > hi) hi = v[1] } print hi - lo }' | sort -n > /tmp/sskew
+grep '^hrtimer=' /tmp/sync | cut -d= -f2 | sort -n > /tmp/hlate
+serr=$(grep '^round=' /tmp/sync | tr ' ' '\n' | grep -c ':-')
+note "sync: $(grep -c '^round=' /tmp/sync) rounds x 4 ports, $serr failed reads; lateness tx_start - at: median $(pct /tmp/slate 50) ns, p99 $(pct /tmp/slate 99), max $(pct /tmp/slate 100); bare hrtimer: median $(pct /tmp/hlate 50) ns, p99 $(pct /tmp/hlate 99), max $(pct /tmp/hlate 100); skew median $(pct /tmp/sskew 50) ns"
+hm=$(pct /tmp/hlate 50)
+fig sync-late-median "$(( $(pct /tmp/slate 50) / 1000 ))" us "$(awk -v h="$hm" 'BEGIN { printf "%.1f", 1.2 * h / 1000 }')" "(1.2 x the bare hrtimer's median $((hm / 1000)) us)"
+fig sync-late-p99 "$(( $(pct /tmp/slate 99) / 1000 ))" us "$(( $(pct /tmp/hlate 99) / 1000 ))" "(the bare hrtimer's p99)"
+fig sync-late-max "$(( $(pct /tmp/slate 100) / 1000 ))" us "$(( $(pct /tmp/hlate 100) / 1000 ))" "(the bare hrtimer's max)"
+fig sync-skew-p99 "$(( $(pct /tmp/sskew 99) / 1000 ))" us "$BYTE_US" "(one byte time)"
+# the simulators exit; their ptys hang up and the buses go
+kill $(cat /tmp/ssim.pids) 2>/dev/null
+sleep 2
+
+# 4b/5. 16 buses x 250 meters: ttyS1 and 15 ptys with paced simulators
+# of 250 M-Bus meters each; memory per bus, per meter; kernel CPU per
+# reading polled continuously
+i=0
+while [ $i -lt 15 ]; do
+	rm -f /dev/ttyMB$i
+	hmsim --pty --pty-link /dev/ttyMB$i --config /data/mbus250.conf > /tmp/msim$i.out 2>&1 &
+	echo $! >> /tmp/msim.pids
+	wait_for /dev/ttyMB$i 100
+	i=$((i + 1))
+done
+kb0=$(kmem)
+i=0
+while [ $i -lt 15 ]; do ldattach "$LDISC" /dev/ttyMB$i; i=$((i + 1)); done
+sleep 1
+kb1=$(kmem)
+fig mem-bus "$(( (kb1 - kb0) * 1024 / 15 ))" B 0 "(no target; includes the ldattach process holding the tty)"
+BUSES="$BM"
+i=0
+while [ $i -lt 15 ]; do
+	t=$(readlink -f /dev/ttyMB$i | sed 's#^/dev/##; s#/##')
+	BUSES="$BUSES $(bus_of_tty "$t")"
+	i=$((i + 1))
+done
+k4=$(kmem); slabs /tmp/s4
+for b in $BUSES; do
+	i=1
+	while [ $i -le 250 ]; do echo "mbus $i" > "$b/new_meter"; i=$((i + 1)); done
+done
+k5=$(kmem); slabs /tmp/s5
+note "memory: 4000 meters on 16 buses: +$((k5 - k4)) kB; per meter by cache: $(slabdiff /tmp/s4 /tmp/s5 4000)"
+fig mem-meter-4000 "$(( (k5 - k4) * 1024 / 4000 ))" B 6144 "(6 KiB per meter)"
+
+# per open reader of a char device
+m=$(meter_dev 1 "$BM")
+kr0=$(kmem)
+hmbench open /dev/$m 100 > /tmp/open.out &
+opid=$!
+k=50
+while ! grep -q opened /tmp/open.out && [ $k -gt 0 ]; do usleep 100000; k=$((k - 1)); done
+kr1=$(kmem)
+kill $opid
+fig mem-reader "$(( (kr1 - kr0) * 1024 / 100 ))" B 0 "(no target)"
+
+# 5. CPU: all 16 buses polled continuously
+for b in $BUSES; do echo 100 > "$b/poll_interval_ms"; done
+sleep 5
+cpu() { awk '/^cpu / { print $4 + $7 + $8 }' /proc/stat; }
+simst() { s=0; for p in $(cat /tmp/msim.pids); do s=$((s + $(awk '{ print $15 }' /proc/$p/stat))); done; echo $s; }
+txns() { s=0; for b in $BUSES; do s=$((s + $(cat "$b/stats/transactions"))); done; echo $s; }
+c0=$(cpu); s0=$(simst); r0=$(txns); t0=$(cut -d' ' -f1 /proc/uptime)
+sleep 30
+c1=$(cpu); s1=$(simst); r1=$(txns); t1=$(cut -d' ' -f1 /proc/uptime)
+for b in $BUSES; do echo 0 > "$b/poll_interval_ms"; done
+HZU=$(getconf CLK_TCK 2>/dev/null || echo 100)
+awk -v c="$((c1 - c0))" -v s="$((s1 - s0))" -v r="$((r1 - r0))" -v t0="$t0" -v t1="$t1" -v hz="$HZU" 'BEGIN {
+	w = t1 - t0; k = (c - s) / hz
+	if (k < 0) k = 0
+	printf "bench: # cpu: %d readings in %.1f s on 16 buses (%.1f/s); kernel time %.2f s (system+irq+softirq %.2f s minus the simulators %.2f s)\n", r, w, r / w, k, c / hz, s / hz
+	printf "bench: cpu-4000: %.3f %% of a core (limit 0.1 %%, ratio %.2f)\n", 100 * k / w, 100 * k / w / 0.1
+	if (r > 0) printf "bench: # cpu: %.0f us of kernel time per reading\n", k * 1e6 / r }'
+sleep 3
+kd0=$(kmem)
+for b in $BUSES; do
+	i=1
+	while [ $i -le 250 ]; do echo "mbus $i" > "$b/delete_meter"; i=$((i + 1)); done
+done
+kd1=$(kmem)
+note "memory: deleting the 4000 meters freed $((kd0 - kd1)) kB (created: $((k5 - k4)) kB)"
+kill $(cat /tmp/msim.pids) 2>/dev/null
+note "bench guest part: $(awk -v a="$T0" '{ printf "%.0f", $1 - a }' /proc/uptime) s"
