@@ -302,6 +302,37 @@ static bool hm_engine_stalled(struct hm_engine *e, struct hm_txn *t,
 	return true;
 }
 
+static void hm_engine_start_try(struct hm_engine *e, struct hm_txn *t);
+
+/*
+ * The head of the queue is due at its instant (SYNC): put its request on
+ * the line from the timer, without waiting for a worker to be scheduled
+ * (median 0.6 ms, up to several ms later). The line takes what it can
+ * now (a UART's buffer takes a whole request); the work writes the rest,
+ * waits for the drain and arms the response timeout as for any try. Only
+ * a try without a wake-up sequence (that one sleeps and changes the line
+ * speed). Lock held.
+ */
+static bool hm_engine_start_timed(struct hm_engine *e, ktime_t now)
+{
+	struct hm_txn *t;
+	int n;
+
+	if (!e->ops->write_atomic || list_empty(&e->queue))
+		return false;
+	t = list_first_entry(&e->queue, struct hm_txn, node);
+	if (!t->not_before || t->wake_count ||
+	    ktime_before(now, t->not_before) || ktime_before(now, e->idle_until))
+		return false;
+	hm_engine_start_try(e, t);
+	t->timer_tx = true;
+	t->t.tx_start = ktime_get();
+	n = e->ops->write_atomic(e, t->req, t->req_len);
+	t->timer_sent = n > 0 ? min_t(int, n, t->req_len) : 0;
+	queue_work(system_wq, &e->work);
+	return true;
+}
+
 static enum hrtimer_restart hm_engine_timer(struct hrtimer *timer)
 {
 	struct hm_engine *e = container_of(timer, struct hm_engine, timer);
@@ -315,7 +346,8 @@ static enum hrtimer_restart hm_engine_timer(struct hrtimer *timer)
 		goto out;
 	switch (e->state) {
 	case HM_ENG_IDLE:
-		queue_work(system_wq, &e->work);
+		if (!hm_engine_start_timed(e, now))
+			queue_work(system_wq, &e->work);
 		break;
 	case HM_ENG_WAIT:
 		if (hm_engine_stalled(e, t, now))
@@ -376,6 +408,12 @@ static int hm_engine_transmit(struct hm_engine *e, struct hm_txn *t)
 	u32 baud;
 	int ret, ret2;
 
+	if (t->timer_tx) {
+		/* the timer wrote the first bytes (hm_engine_start_timed()) */
+		ret = e->ops->send(e, t->req + t->timer_sent,
+				   t->req_len - t->timer_sent);
+		goto sent;
+	}
 	if (t->wake_count) {
 		while (n < HM_WAKE_MAX && n < t->wake_count)
 			e->wakebuf[n++] = t->wake_byte;
@@ -409,12 +447,33 @@ static int hm_engine_transmit(struct hm_engine *e, struct hm_txn *t)
 	}
 	t->t.tx_start = ktime_get();
 	ret = e->ops->send(e, t->req, t->req_len);
+sent:
 	if (!ret) {
 		spin_lock_irqsave(&e->lock, flags);
 		e->stats[HM_ES_TX_BYTES] += t->req_len;
 		spin_unlock_irqrestore(&e->lock, flags);
 	}
 	return ret;
+}
+
+/* @t, the head of the queue, goes on the line now; lock held */
+static void hm_engine_start_try(struct hm_engine *e, struct hm_txn *t)
+{
+	list_del_init(&t->node);
+	e->cur = t;
+	e->state = HM_ENG_SEND;
+	t->tries_used++;
+	t->echo_pos = 0;
+	t->junk = false;
+	t->stalled = false;
+	t->timer_tx = false;
+	t->timer_sent = 0;
+	t->result = 0;
+	t->t.first_rx = 0;
+	t->t.frame = 0;
+	t->t.sent = 0;
+	hm_framer_set_mode(&e->framer, t->expect == HM_EXPECT_CJT188 ?
+			   HM_MODE_CJT188 : HM_MODE_MBUS);
 }
 
 static bool hm_retryable(int result)
@@ -454,6 +513,13 @@ static void hm_engine_work(struct work_struct *work)
 			hm_txn_finish(t, 0);
 			continue;
 		}
+		if (e->state == HM_ENG_SEND && e->cur->timer_tx &&
+		    !e->cur->t.sent) {
+			/* the timer started it: the rest of the request */
+			t = e->cur;
+			spin_unlock_irqrestore(&e->lock, flags);
+			goto transmit;
+		}
 		if (e->state != HM_ENG_IDLE || list_empty(&e->queue))
 			break;
 		t = list_first_entry(&e->queue, struct hm_txn, node);
@@ -462,20 +528,9 @@ static void hm_engine_work(struct work_struct *work)
 			hm_engine_arm(e);
 			break;
 		}
-		list_del_init(&t->node);
-		e->cur = t;
-		e->state = HM_ENG_SEND;
-		t->tries_used++;
-		t->echo_pos = 0;
-		t->junk = false;
-		t->stalled = false;
-		t->result = 0;
-		t->t.first_rx = 0;
-		t->t.frame = 0;
-		hm_framer_set_mode(&e->framer, t->expect == HM_EXPECT_CJT188 ?
-				   HM_MODE_CJT188 : HM_MODE_MBUS);
+		hm_engine_start_try(e, t);
 		spin_unlock_irqrestore(&e->lock, flags);
-
+transmit:
 		ret = hm_engine_transmit(e, t);
 
 		spin_lock_irqsave(&e->lock, flags);

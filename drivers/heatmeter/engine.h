@@ -119,6 +119,9 @@ typedef void (*hm_txn_complete_t)(struct hm_txn *t);
  * @stalled: engine: this try's deadline was already extended once because
  *           the timer ran late (the system, not the line, stalled)
  * @final: engine: the line failed, no retry
+ * @timer_tx: engine: the hrtimer started this try at @not_before; the work
+ *            writes the rest of the request and waits for it to drain
+ * @timer_sent: engine: request bytes the hrtimer handed to the line
  */
 struct hm_txn {
 	struct kref ref;
@@ -157,6 +160,8 @@ struct hm_txn {
 	bool junk;
 	bool stalled;
 	bool final;
+	bool timer_tx;
+	u16 timer_sent;
 };
 
 struct hm_engine;
@@ -167,9 +172,15 @@ struct hm_engine;
  *        process context, may sleep; 0 or -errno
  * @set_baud: change the line speed (wake-up sequences); process context
  * @abort: wake a @send sleeping on the line (the engine is being killed)
+ * @write_atomic: optional: hand what the line takes now of @len bytes to
+ *                it, without sleeping (hrtimer context, engine lock held);
+ *                the number of bytes taken or -errno. With it, a
+ *                transaction due at an instant (SYNC) starts from the
+ *                timer itself, not from a work scheduled by the timer.
  */
 struct hm_line_ops {
 	int (*send)(struct hm_engine *e, const u8 *buf, size_t len);
+	int (*write_atomic)(struct hm_engine *e, const u8 *buf, size_t len);
 	int (*set_baud)(struct hm_engine *e, u32 baud);
 	void (*abort)(struct hm_engine *e);
 };
