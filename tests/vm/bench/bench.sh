@@ -92,6 +92,7 @@ read_fig() {	# NAME BUS METERSPEC ADDRESS
 	cut -d' ' -f3 /tmp/rl.$1.us | sort -n > /tmp/a; r2d=$(pct /tmp/a 50)
 	awk '{ print $2 + $3 }' /tmp/rl.$1.us | sort -n > /tmp/a; share=$(pct /tmp/a 50)
 	wire=$(( (tx + rx) * BYTE_US / 20 + LAT_US ))
+	echo $(( (tx + rx) / 20 )) > /tmp/bytes.$1
 	note "$1: $n reads, $((tx / 20)) request + $((rx / 20)) reply bytes each; median queued->tx_start ${q2t%.*} us, rx_last->delivered ${r2d%.*} us"
 	fig "read-$1" "${tot%.*}" us "$wire" "(wire minimum: bytes at 11 bits + ${LAT_US} us latency)"
 	fig "read-$1-driver" "${share%.*}" us "$((wire / 100))" "(1% of the exchange)"
@@ -108,6 +109,8 @@ k1=$(kmem); slabs /tmp/s1
 PER_METER=$(( (k1 - k0) * 1024 / 250 ))
 note "memory: 250 meters on one bus: Slab+VmallocUsed +$((k1 - k0)) kB; per meter by cache: $(slabdiff /tmp/s0 /tmp/s1 250)"
 fig mem-meter-250 "$PER_METER" B 6144 "(6 KiB per meter)"
+m=$(meter_dev 1 "$BM")
+note "sysfs entries of one meter: $(find /sys/class/heatmeter/$m/ | wc -l) in its device, $(find /sys/class/heatmeter/$m/hwmon* 2>/dev/null | wc -l) of them its hwmon's (if below it), platform devices heatmeter.*: $(ls -d /sys/devices/platform/heatmeter.* 2>/dev/null | wc -l), entries of one: $(find $(ls -d /sys/devices/platform/heatmeter.* | head -n1)/ 2>/dev/null | wc -l)"
 
 # 2. Poll cycle: 250 meters read round-robin, over the sum of the
 # exchanges' wire minima plus the protocol's idle
@@ -121,13 +124,18 @@ t1=$(cut -d' ' -f1 /proc/uptime)
 n1=$(cat "$BM/stats/transactions"); tx1=$(cat "$BM/stats/tx_bytes"); rx1=$(cat "$BM/stats/rx_bytes")
 to1=$(cat "$BM/stats/timeouts")
 echo 0 > "$BM/poll_interval_ms"
+# the ratio: the window's time over the wire minima and idle of the
+# exchanges in it (the first cycle adds each meter's SND_NKE); the cycle:
+# 250 steady exchanges (REQ_UD2 + RSP_UD, bytes as in read-mbus) at it
 awk -v t0="$t0" -v t1="$t1" -v n="$((n1 - n0))" -v b="$((tx1 - tx0 + rx1 - rx0))" \
-    -v by="$BYTE_US" -v lat="$LAT_US" -v idle="$MBUS_IDLE_US" -v to="$((to1 - to0))" 'BEGIN {
+    -v by="$BYTE_US" -v lat="$LAT_US" -v idle="$MBUS_IDLE_US" -v to="$((to1 - to0))" \
+    -v rb="$(cat /tmp/bytes.mbus 2>/dev/null || echo 44)" 'BEGIN {
 	if (n < 1) { print "bench: # poll: no transaction"; exit }
-	w = (t1 - t0) * 1e6; lim = b * by + n * (lat + idle)
-	printf "bench: # poll: %d exchanges in %.1f s (%d timeouts), %.1f bytes each; a cycle of 250 scaled from them\n", n, w / 1e6, to, b / n
-	printf "bench: poll-cycle-250: %.2f s (limit %.2f s (wire bytes + %d us latency + %d us idle per exchange), ratio %.3f)\n",
-	       w * 250 / n / 1e6, lim * 250 / n / 1e6, lat, idle, w / lim }'
+	w = (t1 - t0) * 1e6; lim = b * by + n * (lat + idle); r = w / lim
+	c = 250 * (rb * by + lat + idle) / 1e6
+	printf "bench: # poll: %d exchanges in %.1f s (%d timeouts), %.1f bytes each, %.1f ms each (their limit %.1f ms)\n", n, w / 1e6, to, b / n, w / n / 1e3, lim / n / 1e3
+	printf "bench: poll-cycle-250: %.2f s (limit %.2f s: 250 x (%d bytes at 11 bits + %d us latency + %d us idle), ratio %.3f)\n",
+	       r * c, c, rb, lat, idle, r }'
 # wait for the queue to drain, then delete
 sleep 2
 k2=$(kmem)
@@ -160,6 +168,11 @@ grep '^round=' /tmp/sync | tr ' ' '\n' | grep ':' | cut -d: -f1 | sort -n > /tmp
 grep '^round=' /tmp/sync | awk '{ lo = ""; hi = ""; for (i = 2; i <= NF; i++) { split($i, v, ":")
 	if (lo == "" || v[1] < lo) lo = v[1]; if (hi == "" || v[1] > hi) hi = v[1] } print hi - lo }' | sort -n > /tmp/sskew
 grep '^hrtimer=' /tmp/sync | cut -d= -f2 | sort -n > /tmp/hlate
+for i in 2 3 4 5; do
+	grep '^round=' /tmp/sync | cut -d' ' -f$i | cut -d: -f1 | sort -n > /tmp/sp$i
+	echo "$(pct /tmp/sp$i 50)"
+done > /tmp/spm
+note "sync: median lateness per port (order armed): $(tr '\n' ' ' < /tmp/spm)ns"
 serr=$(grep '^round=' /tmp/sync | tr ' ' '\n' | grep -c ':-')
 note "sync: $(grep -c '^round=' /tmp/sync) rounds x 4 ports, $serr failed reads; lateness tx_start - at: median $(pct /tmp/slate 50) ns, p99 $(pct /tmp/slate 99), max $(pct /tmp/slate 100); bare hrtimer: median $(pct /tmp/hlate 50) ns, p99 $(pct /tmp/hlate 99), max $(pct /tmp/hlate 100); skew median $(pct /tmp/sskew 50) ns"
 hm=$(pct /tmp/hlate 50)
@@ -218,20 +231,24 @@ fig mem-reader "$(( (kr1 - kr0) * 1024 / 100 ))" B 0 "(no target)"
 # 5. CPU: all 16 buses polled continuously
 for b in $BUSES; do echo 100 > "$b/poll_interval_ms"; done
 sleep 5
-cpu() { awk '/^cpu / { print $4 + $7 + $8 }' /proc/stat; }
-simst() { s=0; for p in $(cat /tmp/msim.pids); do s=$((s + $(awk '{ print $15 }' /proc/$p/stat))); done; echo $s; }
+# kernel time outside the simulators' own system calls: the kworkers
+# (the engine's work, tx_work, the flip buffers' receive_buf, polling)
+# plus irq and softirq time; in USER_HZ ticks
+irqt() { awk '/^cpu / { print $7 + $8 }' /proc/stat; }
+kwt() { cat /proc/[0-9]*/stat 2>/dev/null | awk '$2 ~ /^\(kworker/ { print $1, $14 + $15 }'; }
 txns() { s=0; for b in $BUSES; do s=$((s + $(cat "$b/stats/transactions"))); done; echo $s; }
-c0=$(cpu); s0=$(simst); r0=$(txns); t0=$(cut -d' ' -f1 /proc/uptime)
+allt() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 }' /proc/stat; }
+i0=$(irqt); kwt > /tmp/kw0; a0=$(allt); r0=$(txns); t0=$(cut -d' ' -f1 /proc/uptime)
 sleep 30
-c1=$(cpu); s1=$(simst); r1=$(txns); t1=$(cut -d' ' -f1 /proc/uptime)
+i1=$(irqt); kwt > /tmp/kw1; a1=$(allt); r1=$(txns); t1=$(cut -d' ' -f1 /proc/uptime)
 for b in $BUSES; do echo 0 > "$b/poll_interval_ms"; done
+kw=$(awk 'FNR == NR { a[$1] = $2; next } { d += $2 - a[$1] } END { print d + 0 }' /tmp/kw0 /tmp/kw1)
 HZU=$(getconf CLK_TCK 2>/dev/null || echo 100)
-awk -v c="$((c1 - c0))" -v s="$((s1 - s0))" -v r="$((r1 - r0))" -v t0="$t0" -v t1="$t1" -v hz="$HZU" 'BEGIN {
-	w = t1 - t0; k = (c - s) / hz
-	if (k < 0) k = 0
-	printf "bench: # cpu: %d readings in %.1f s on 16 buses (%.1f/s); kernel time %.2f s (system+irq+softirq %.2f s minus the simulators %.2f s)\n", r, w, r / w, k, c / hz, s / hz
+awk -v kw="$kw" -v irq="$((i1 - i0))" -v all="$((a1 - a0))" -v r="$((r1 - r0))" -v t0="$t0" -v t1="$t1" -v hz="$HZU" 'BEGIN {
+	w = t1 - t0; k = (kw + irq) / hz
+	printf "bench: # cpu: %d exchanges in %.1f s on 16 buses (%.1f/s); kernel time %.2f s (kworkers %.2f s + irq/softirq %.2f s); all busy time incl. the 15 simulators %.2f s\n", r, w, r / w, k, kw / hz, irq / hz, all / hz
 	printf "bench: cpu-4000: %.3f %% of a core (limit 0.1 %%, ratio %.2f)\n", 100 * k / w, 100 * k / w / 0.1
-	if (r > 0) printf "bench: # cpu: %.0f us of kernel time per reading\n", k * 1e6 / r }'
+	if (r > 0) printf "bench: # cpu: %.0f us of kernel time per exchange (TCG: emulated, many times a real CPU)\n", k * 1e6 / r }'
 sleep 3
 kd0=$(kmem)
 for b in $BUSES; do
