@@ -498,7 +498,12 @@ static void hm_engine_work(struct work_struct *work)
 			tries = t->tries ? t->tries : e->tries;
 			e->cur = NULL;
 			e->state = HM_ENG_IDLE;
-			e->idle_until = ktime_add_ms(ktime_get(), e->idle_ms);
+			/*
+			 * The line has been idle since the try's last byte
+			 * came in, not since this work ran: count from there.
+			 */
+			e->idle_until = ktime_add_ms(t->t.first_rx ? e->last_rx :
+						     ktime_get(), e->idle_ms);
 			if (hm_retryable(t->result) && !t->final &&
 			    t->tries_used < tries) {
 				e->stats[HM_ES_RETRIES]++;
