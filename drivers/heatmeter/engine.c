@@ -67,6 +67,39 @@ u32 hm_engine_timeout_ms(struct hm_engine *e, u8 expect)
 	return ms;
 }
 
+/*
+ * Line idle after a try: the setting, or the protocol's (CJ/T 188: 30 ms;
+ * M-Bus, whose frames are IEC 60870-5-1 FT 1.2: 33 bit times).
+ */
+static ktime_t hm_idle(const struct hm_engine *e, u8 expect)
+{
+	if (e->idle_ms != HM_IDLE_AUTO)
+		return ms_to_ktime(e->idle_ms);
+	if (expect == HM_EXPECT_MBUS_ACK || expect == HM_EXPECT_MBUS_RSP ||
+	    expect == HM_EXPECT_MBUS_ANY)
+		return ns_to_ktime(hm_bits_ns(e->baud, HM_MBUS_IDLE_BITS));
+	return ms_to_ktime(HM_LINE_IDLE_MS);
+}
+
+/**
+ * hm_engine_idle_ms() - line idle in effect after a transaction
+ * @e: engine
+ * @expect: enum hm_expect of the transaction
+ *
+ * Return: the setting, or the protocol's (CJ/T 188 30 ms, M-Bus 33 bit
+ * times), in ms rounded up.
+ */
+u32 hm_engine_idle_ms(struct hm_engine *e, u8 expect)
+{
+	unsigned long flags;
+	u64 ns;
+
+	spin_lock_irqsave(&e->lock, flags);
+	ns = ktime_to_ns(hm_idle(e, expect));
+	spin_unlock_irqrestore(&e->lock, flags);
+	return (u32)div_u64(ns + NSEC_PER_MSEC - 1, NSEC_PER_MSEC);
+}
+
 static ktime_t hm_resp_timeout(const struct hm_engine *e,
 			       const struct hm_txn *t)
 {
@@ -502,8 +535,9 @@ static void hm_engine_work(struct work_struct *work)
 			 * The line has been idle since the try's last byte
 			 * came in, not since this work ran: count from there.
 			 */
-			e->idle_until = ktime_add_ms(t->t.first_rx ? e->last_rx :
-						     ktime_get(), e->idle_ms);
+			e->idle_until = ktime_add(t->t.first_rx ? e->last_rx :
+						  ktime_get(),
+						  hm_idle(e, t->expect));
 			if (hm_retryable(t->result) && !t->final &&
 			    t->tries_used < tries) {
 				e->stats[HM_ES_RETRIES]++;
@@ -578,7 +612,7 @@ void hm_engine_init(struct hm_engine *e, const struct hm_line_ops *ops,
 	hm_framer_init(&e->framer, HM_MODE_AUTO);
 	e->baud = baud ? baud : 2400;
 	e->tries = HM_DEFAULT_TRIES;
-	e->idle_ms = HM_LINE_IDLE_MS;
+	e->idle_ms = HM_IDLE_AUTO;
 	e->state = HM_ENG_IDLE;
 }
 

@@ -35,6 +35,8 @@
 #define HM_DEFAULT_TRIES	3
 #define HM_MAX_TRIES		10
 #define HM_LINE_IDLE_MS		30	/* CJ/T 188: line idle between frames */
+#define HM_MBUS_IDLE_BITS	33	/* M-Bus (FT 1.2): line idle, bit times */
+#define HM_IDLE_AUTO		U32_MAX	/* idle_ms: the protocol's */
 #define HM_CJT188_TR_MS		500	/* CJ/T 188: Tr = 500 ms + 30 Tbyte */
 #define HM_MBUS_SLACK_MS	200	/* M-Bus: adapter and meter slack */
 #define HM_GAP_SLACK_MS		100	/* inter-byte timeout slack (adapters) */
@@ -223,7 +225,7 @@ enum hm_eng_state {
  * @baud: line speed in baud
  * @timeout_ms: response timeout override (0 = from the baud rate)
  * @tries: tries per transaction
- * @idle_ms: line idle between frames
+ * @idle_ms: line idle between frames, ms; HM_IDLE_AUTO: the protocol's
  * @echo: strip the request's echo
  * @stats: enum hm_eng_stat counters
  * @wakebuf: wake-up bytes (used by the work only)
@@ -272,6 +274,7 @@ void hm_engine_receive(struct hm_engine *e, const u8 *data, const u8 *flags,
 void hm_engine_set_baud(struct hm_engine *e, u32 baud);
 void hm_engine_get_stats(struct hm_engine *e, struct hm_engine_stats *st);
 u32 hm_engine_timeout_ms(struct hm_engine *e, u8 expect);
+u32 hm_engine_idle_ms(struct hm_engine *e, u8 expect);
 
 struct hm_txn *hm_txn_alloc(gfp_t gfp);
 void hm_txn_get(struct hm_txn *t);
