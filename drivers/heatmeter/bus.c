@@ -296,17 +296,26 @@ static DEVICE_ATTR_RW(retries);
 static ssize_t line_idle_ms_show(struct device *dev,
 				 struct device_attribute *attr, char *buf)
 {
-	struct hm_engine *e = &to_hm_bus(dev)->engine;
+	struct hm_bus *bus = to_hm_bus(dev);
+	u8 expect = READ_ONCE(bus->protocol) == HM_PROTO_MBUS ?
+		    HM_EXPECT_MBUS_RSP : HM_EXPECT_CJT188;
 
-	return sysfs_emit(buf, "%u\n", READ_ONCE(e->idle_ms));
+	return sysfs_emit(buf, "%u\n", hm_engine_idle_ms(&bus->engine, expect));
 }
 
+/* "auto" (default): the protocol's idle; or 0..10000 ms for both */
 static ssize_t line_idle_ms_store(struct device *dev,
 				  struct device_attribute *attr,
 				  const char *buf, size_t count)
 {
 	struct hm_engine *e = &to_hm_bus(dev)->engine;
 
+	if (sysfs_streq(buf, "auto")) {
+		spin_lock_irq(&e->lock);
+		e->idle_ms = HM_IDLE_AUTO;
+		spin_unlock_irq(&e->lock);
+		return count;
+	}
 	return hm_engine_store_u32(e, buf, count, 10000, 0, &e->idle_ms);
 }
 static DEVICE_ATTR_RW(line_idle_ms);

@@ -36,6 +36,8 @@
 #define HM_DEFAULT_TRIES	3
 #define HM_MAX_TRIES		10
 #define HM_LINE_IDLE_MS		30	/* CJ/T 188: line idle between frames */
+#define HM_MBUS_IDLE_BITS	33	/* M-Bus (FT 1.2): line idle, bit times */
+#define HM_IDLE_AUTO		U32_MAX	/* idle_ms: the protocol's */
 #define HM_CJT188_TR_MS		500	/* CJ/T 188: Tr = 500 ms + 30 Tbyte */
 #define HM_USB_LATENCY_MS	20	/* USB adapters: latency timer + margin */
 #define HM_LATE_MAX_MS		10000	/* later than this a reply is nobody's */
@@ -155,6 +157,9 @@ typedef bool (*hm_txn_more_t)(struct hm_txn *t);
  * @rx_bytes: engine: bytes of this try that were not our echo
  * @glitch: the try failed on a single stray byte (a line glitch, not a
  *          collision of replies)
+ * @timer_tx: engine: the hrtimer started this try at @not_before; the work
+ *            writes the rest of the request and waits for it to drain
+ * @timer_sent: engine: request bytes the hrtimer handed to the line
  */
 struct hm_txn {
 	struct kref ref;
@@ -208,6 +213,8 @@ struct hm_txn {
 	bool extra;
 	u16 rx_bytes;
 	bool glitch;
+	bool timer_tx;
+	u16 timer_sent;
 };
 
 struct hm_engine;
@@ -220,9 +227,15 @@ struct hm_engine;
  * @abort: wake a @send sleeping on the line (the engine is being killed)
  * @late: a reply came @ms after the request of a transaction of @owner
  *        that had timed out; engine lock held (atomic context)
+ * @write_atomic: optional: hand what the line takes now of @len bytes to
+ *                it, without sleeping (hrtimer context, engine lock held);
+ *                the number of bytes taken or -errno. With it, a
+ *                transaction due at an instant (SYNC) starts from the
+ *                timer itself, not from a work scheduled by the timer.
  */
 struct hm_line_ops {
 	int (*send)(struct hm_engine *e, const u8 *buf, size_t len);
+	int (*write_atomic)(struct hm_engine *e, const u8 *buf, size_t len);
 	int (*set_baud)(struct hm_engine *e, u32 baud);
 	void (*abort)(struct hm_engine *e);
 	void (*late)(struct hm_engine *e, const void *owner, u32 ms);
@@ -273,8 +286,8 @@ enum hm_eng_state {
  * @baud: line speed in baud
  * @timeout_ms: response timeout override (0 = from the baud rate)
  * @tries: tries per transaction
- * @idle_ms: line idle between frames
  * @latency_ms: adapter latency added to the M-Bus response window
+ * @idle_ms: line idle between frames, ms; HM_IDLE_AUTO: the protocol's
  * @echo: strip the request's echo
  * @stats: enum hm_eng_stat counters
  * @wakebuf: wake-up bytes (used by the work only)
@@ -330,6 +343,7 @@ void hm_engine_set_baud(struct hm_engine *e, u32 baud);
 void hm_engine_get_stats(struct hm_engine *e, struct hm_engine_stats *st);
 u32 hm_engine_timeout_ms(struct hm_engine *e, u8 expect);
 u32 hm_engine_window_ms(u32 baud, u32 latency_ms);
+u32 hm_engine_idle_ms(struct hm_engine *e, u8 expect);
 
 struct hm_txn *hm_txn_alloc(gfp_t gfp);
 void hm_txn_get(struct hm_txn *t);

@@ -159,10 +159,23 @@ void hm_hwmon_add(struct hm_meter *m)
 {
 	struct platform_device *pdev;
 	struct device *hw;
+	int ret;
 
-	pdev = platform_device_register_simple("heatmeter", m->id, NULL, 0);
-	if (IS_ERR(pdev)) {
-		dev_warn(&m->dev, "no hwmon parent: %pe\n", pdev);
+	/*
+	 * As platform_device_register_simple(), without the power/ group
+	 * and PM bookkeeping a parent of hwmon alone never uses (one less
+	 * directory of attributes per meter)
+	 */
+	pdev = platform_device_alloc("heatmeter", m->id);
+	if (!pdev) {
+		dev_warn(&m->dev, "no hwmon parent: %pe\n", ERR_PTR(-ENOMEM));
+		return;
+	}
+	device_set_pm_not_required(&pdev->dev);
+	ret = platform_device_add(pdev);
+	if (ret) {
+		platform_device_put(pdev);
+		dev_warn(&m->dev, "no hwmon parent: %pe\n", ERR_PTR(ret));
 		return;
 	}
 	hw = hwmon_device_register_with_info(&pdev->dev, "heatmeter", m,

@@ -11,7 +11,9 @@
  * Transmission (as in can327): hm_line_send() copies the bytes to the bus's
  * tx buffer and writes what the tty takes; write_wakeup schedules tx_work
  * for the rest. The engine's work sleeps until everything has been taken,
- * then in tty_wait_until_sent() until it has left the UART.
+ * then in tty_wait_until_sent() until it has left the UART. A SYNC's
+ * request starts from the engine's hrtimer (hm_line_write_atomic()); the
+ * work sends the rest the same way.
  */
 #include <linux/capability.h>
 #include <linux/jiffies.h>
@@ -124,6 +126,23 @@ static int hm_line_send(struct hm_engine *e, const u8 *buf, size_t len)
 }
 
 /*
+ * From the engine's hrtimer (SYNC at its instant), under the engine lock:
+ * tty_operations::write may not sleep. Nothing else writes to the tty
+ * then: the engine is idle, so no send() is in progress and tx_work finds
+ * no active transmission; the engine's work writes whatever the tty did
+ * not take now through hm_line_send().
+ */
+static int hm_line_write_atomic(struct hm_engine *e, const u8 *buf, size_t len)
+{
+	struct hm_bus *bus = engine_bus(e);
+	struct tty_struct *tty = READ_ONCE(bus->tty);
+
+	if (!tty || READ_ONCE(bus->dead))
+		return -ENODEV;
+	return tty->ops->write(tty, buf, len);
+}
+
+/*
  * Also while the bus is being torn down: the engine puts the line speed
  * back after a wake-up sequence that a teardown interrupted (the tty is
  * the bus's until hm_bus_kill() has stopped the engine).
@@ -173,6 +192,7 @@ static void hm_line_late(struct hm_engine *e, const void *owner, u32 ms)
 
 const struct hm_line_ops hm_tty_line_ops = {
 	.send = hm_line_send,
+	.write_atomic = hm_line_write_atomic,
 	.set_baud = hm_line_set_baud,
 	.abort = hm_line_abort,
 	.late = hm_line_late,

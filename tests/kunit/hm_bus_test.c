@@ -36,6 +36,8 @@ struct fake_line {
 	bool echo_wake;			/* ... wake-up sequences too */
 	bool echo_split;		/* ... only echo_now bytes of it in send() */
 	size_t echo_now;
+	size_t atomic_take;		/* write_atomic takes this many bytes */
+	unsigned int atomic_writes;
 	const u8 *reply;		/* answered to every request ... */
 	size_t reply_len;
 	unsigned int answer_from;	/* ... from this request on (1-based) */
@@ -109,6 +111,26 @@ static const struct hm_line_ops fake_ops = {
 	.send = fake_send,
 	.set_baud = fake_set_baud,
 	.late = fake_late,
+};
+
+/* from the engine's hrtimer: take atomic_take bytes, no reply yet */
+static int fake_write_atomic(struct hm_engine *e, const u8 *buf, size_t len)
+{
+	struct fake_line *f = fake_of(e);
+
+	len = min(len, f->atomic_take);
+	if (f->nsent + len <= sizeof(f->sent)) {
+		memcpy(f->sent + f->nsent, buf, len);
+		f->nsent += len;
+	}
+	f->atomic_writes++;
+	return len;
+}
+
+static const struct hm_line_ops fake_atomic_ops = {
+	.send = fake_send,
+	.write_atomic = fake_write_atomic,
+	.set_baud = fake_set_baud,
 };
 
 /* CJ/T 188 read-address request and reply of meter 00000987654321 */
@@ -926,6 +948,57 @@ static void hm_bus_late_reply(struct kunit *test)
 	hm_engine_kill(&f->e);
 }
 
+/*
+ * A transaction due at an instant goes on the line from the timer (part of
+ * the request, or all of it), the work sends the rest: the line sees the
+ * request once, whole, in order, never before the instant; one without an
+ * instant never takes the timer's path.
+ */
+static void hm_bus_timed_start(struct kunit *test)
+{
+	static const size_t takes[] = { 5, sizeof(req_cjt) };
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(takes); i++) {
+		struct fake_line *f = fake_new(test);
+		struct hm_txn *t = txn_cjt(test, true);
+		ktime_t at = ktime_add_ms(ktime_get(), 20);
+
+		f->e.ops = &fake_atomic_ops;
+		f->atomic_take = takes[i];
+		f->reply = reply_cjt;
+		f->reply_len = sizeof(reply_cjt);
+		t->not_before = at;
+		KUNIT_ASSERT_EQ(test, hm_engine_submit(&f->e, t), 0);
+		wait_done(test, t);
+		KUNIT_EXPECT_EQ(test, t->result, 0);
+		KUNIT_EXPECT_EQ(test, f->atomic_writes, 1);
+		KUNIT_EXPECT_EQ(test, f->req_sends, 1);
+		KUNIT_EXPECT_EQ(test, f->nsent, (size_t)t->req_len);
+		KUNIT_EXPECT_EQ(test, memcmp(f->sent, t->req, t->req_len), 0);
+		KUNIT_EXPECT_FALSE(test, ktime_before(t->t.tx_start, at));
+		KUNIT_EXPECT_FALSE(test, ktime_before(t->t.sent, t->t.tx_start));
+		KUNIT_EXPECT_EQ(test, stat(f, HM_ES_TX_BYTES), (u64)t->req_len);
+		hm_engine_kill(&f->e);
+		hm_txn_put(t);
+	}
+	{
+		struct fake_line *f = fake_new(test);
+		struct hm_txn *t = txn_cjt(test, true);
+
+		f->e.ops = &fake_atomic_ops;
+		f->atomic_take = sizeof(req_cjt);
+		f->reply = reply_cjt;
+		f->reply_len = sizeof(reply_cjt);
+		KUNIT_ASSERT_EQ(test, hm_engine_submit(&f->e, t), 0);
+		wait_done(test, t);
+		KUNIT_EXPECT_EQ(test, t->result, 0);
+		KUNIT_EXPECT_EQ(test, f->atomic_writes, 0);
+		hm_engine_kill(&f->e);
+		hm_txn_put(t);
+	}
+}
+
 static struct kunit_case hm_bus_cases[] = {
 	KUNIT_CASE(hm_bus_reply),
 	KUNIT_CASE(hm_bus_timeout_retries),
@@ -949,6 +1022,7 @@ static struct kunit_case hm_bus_cases[] = {
 	KUNIT_CASE(hm_bus_telegrams),
 	KUNIT_CASE(hm_bus_listen),
 	KUNIT_CASE(hm_bus_late_reply),
+	KUNIT_CASE(hm_bus_timed_start),
 	{}
 };
 

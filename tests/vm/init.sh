@@ -20,14 +20,21 @@ KMEMLEAK=/sys/kernel/debug/kmemleak
 echo "HMVM: kernel $(uname -r) mode ${HMVM_MODE:-test}"
 mode=$(sed -n 's/.*hmvm=\([a-z]*\).*/\1/p' /proc/cmdline)
 for t in /tests/[0-9]*.sh; do
-	[ "$mode" = demo ] && break
+	case "$mode" in demo|bench) break ;; esac
 	echo "HMVM: running $t"
 	t0=$(cut -d' ' -f1 /proc/uptime)
 	sh "$t" 2>&1 | tee -a /tmp/results
 	echo "# vm-time $(basename "$t"): $(awk -v a="$t0" '{ printf "%.1f", $1 - a }' /proc/uptime) s" | tee -a /tmp/results
 done
 [ "$mode" = demo ] && sh /tests/demo.sh
-if [ -e $KMEMLEAK ] && [ "$mode" != demo ]; then
+# make bench: the figures, as "bench: " lines (tests/vm/bench)
+if [ "$mode" = bench ]; then
+	for t in /tests/bench/*.sh; do
+		echo "HMVM: running $t"
+		sh "$t" 2>&1 | tee -a /tmp/results
+	done
+fi
+if [ -e $KMEMLEAK ] && [ "$mode" != demo ] && [ "$mode" != bench ]; then
 	# objects must stay unreferenced over two scans to be reported
 	echo scan > $KMEMLEAK; sleep 1; echo scan > $KMEMLEAK
 	if grep -q unreferenced $KMEMLEAK; then
@@ -38,7 +45,7 @@ if [ -e $KMEMLEAK ] && [ "$mode" != demo ]; then
 	fi
 fi
 echo "===HMVM-RESULTS==="
-grep -E '^(not )?ok - |^# vm-time' /tmp/results 2>/dev/null
+grep -E '^(not )?ok - |^# vm-time|^bench: ' /tmp/results 2>/dev/null
 echo "===HMVM-DMESG==="
 dmesg
 echo "===HMVM-END==="

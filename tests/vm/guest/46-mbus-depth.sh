@@ -74,6 +74,10 @@ search() {
 	echo "# timing: secondary search, $name: found $found/$want, selects $sel, $(awk "BEGIN { printf \"%.1f\", $t1 - $t0 }") s ($st)"
 	check "mbus2/$name-done" done "${st%%:*}"
 	check "mbus2/$name-every-meter-once" "$(cat /tmp/want.$name)" "$(cat /tmp/got.$name)"
+	cmp -s /tmp/want.$name /tmp/got.$name ||
+		grep -E ' (req|reply|collision) ' /tmp/hmsim-$name.log | head -n 60 |
+		cut -d' ' -f3- | cut -c1-150 | sed 's/^/# sim: /'
+
 	check "mbus2/$name-no-duplicates" "$found" "$(sort -u /tmp/got.$name | wc -l)"
 }
 # meter_sec ID:MAN: the meter with that secondary address
@@ -217,15 +221,15 @@ for a in 7 8 11; do echo "mbus $a" > $B/new_meter; done
 m7=$(meter_at 7) m8=$(meter_at 8) m11=$(meter_at 11)
 for m in $m7 $m8 $m11; do echo 0 > "$m/max_age_ms"; done
 check mbus2/baud-initial 2400 "$(cat "$m7/baudrate")"
-check mbus2/baud-switch ok "$(echo 9600 > "$m7/baudrate" 2>&1 && echo ok)"
+check mbus2/baud-switch ok "$( (echo 9600 > "$m7/baudrate") 2>&1 && echo ok)"
 check mbus2/baud-switched 9600 "$(cat "$m7/baudrate")"
 check mbus2/baud-ack-old-rate yes "$(grep -q 'baud_switch who=m0 from=2400 to=9600 result=ok' /tmp/hmsim-baud.log && echo yes)"
 check mbus2/baud-read-new 7000000 "$(cat "$m7/energy" 2>&1)"
 check mbus2/baud-others-line-rate 11000000 "$(cat "$m11/energy" 2>&1)"
 check mbus2/baud-line-back 2400 "$(cat $B/baud)"
-check mbus2/baud-unsupported "Connection timed out" "$(echo 19200 > "$m11/baudrate" 2>&1 | sed 's/.*: //')"
-check mbus2/baud-bad-rate "Invalid argument" "$(echo 1234 > "$m11/baudrate" 2>&1 | sed 's/.*: //')"
-check mbus2/baud-ignored-falls-back "Input/output error" "$(echo 9600 > "$m8/baudrate" 2>&1 | sed 's/.*: //')"
+check mbus2/baud-unsupported "Connection timed out" "$( (echo 19200 > "$m11/baudrate") 2>&1 | sed 's/.*: //')"
+check mbus2/baud-bad-rate "Invalid argument" "$( (echo 1234 > "$m11/baudrate") 2>&1 | sed 's/.*: //')"
+check mbus2/baud-ignored-falls-back "Input/output error" "$( (echo 9600 > "$m8/baudrate") 2>&1 | sed 's/.*: //')"
 check mbus2/baud-ignored-stays 2400 "$(cat "$m8/baudrate")"
 check mbus2/baud-ignored-reads 8000000 "$(cat "$m8/energy" 2>&1)"
 # the meter's watchdog reverts it when nothing comes at the new rate for 3 s
