@@ -708,6 +708,22 @@ static void finish_request(struct sim *s, struct reqctx *c)
 		log_ev(s, 0, "collision",
 		       "meters=%d aligned=%d parity_errors=%d framing_errors=%d",
 		       nlive, aligned, perrs, ferrs);
+		/*
+		 * A pty or socket carries no parity: the bytes a UART would
+		 * flag are left out (as a UART set to IGNPAR does), so that
+		 * the collision still shows. --tty sends them with the
+		 * wrong parity instead.
+		 */
+		if (perrs && s->ep != EP_TTY && !s->keep_parity) {
+			int k, n = 0;
+
+			for (k = 0; k < line.len; k++)
+				if (!pbit(line.perr, k))
+					line.buf[n++] = line.buf[k];
+			log_ev(s, 0, "parity_drop", "bytes=%d", line.len - n);
+			line.len = n;
+			memset(line.perr, 0, sizeof(line.perr));
+		}
 	}
 	s->line_replies++;
 	line.latency_ms = -1;
@@ -1544,6 +1560,8 @@ static const char usage_text[] =
 "  --gap-ms MS         drop a partial request after MS of silence (default 200)\n"
 "  --echo              echo every received byte (2-wire RS-485 local echo)\n"
 "  --any-baud          M-Bus meters hear requests at any rate (no baud model)\n"
+"  --keep-parity-bytes pty/socket: keep a collision's bytes a UART would flag\n"
+"                      (default: left out, as the pty cannot flag them)\n"
 "  --fault KIND[:every|once|N]  line-wide fault on replies (repeatable)\n"
 "\n"
 "Meters:\n"
@@ -1586,6 +1604,7 @@ enum {
 	O_PTY = 256, O_PTYLINK, O_TTY, O_SOCKET, O_STDIO, O_BAUD, O_PARITY,
 	O_LATENCY, O_NOPACE, O_SLOW, O_GAP, O_ECHO, O_FAULT, O_METER,
 	O_CONFIG, O_VECTOR, O_DEMO, O_LOG, O_LIST, O_CTIMEOUT, O_GEN, O_ANYBAUD,
+	O_KEEPPAR,
 };
 
 static const struct option long_opts[] = {
@@ -1606,6 +1625,7 @@ static const struct option long_opts[] = {
 	{ "meter", required_argument, NULL, O_METER },
 	{ "gen", required_argument, NULL, O_GEN },
 	{ "any-baud", no_argument, NULL, O_ANYBAUD },
+	{ "keep-parity-bytes", no_argument, NULL, O_KEEPPAR },
 	{ "config", required_argument, NULL, O_CONFIG },
 	{ "vector", required_argument, NULL, O_VECTOR },
 	{ "demo", optional_argument, NULL, O_DEMO },
@@ -1702,6 +1722,9 @@ int main(int argc, char **argv)
 			break;
 		case O_ECHO:
 			s->line_echo = true;
+			break;
+		case O_KEEPPAR:
+			s->keep_parity = true;
 			break;
 		case O_ANYBAUD:
 			s->any_baud = true;

@@ -37,6 +37,7 @@ struct sim {
 	bool pace;
 	bool line_echo;
 	bool any_baud;		/* meters hear every rate */
+	bool keep_parity;	/* pty/socket: send bytes a UART would flag */
 	bool verbose;
 	u64 tbyte_ns;
 	struct meter meters[MAX_METERS];
