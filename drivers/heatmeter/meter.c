@@ -1663,7 +1663,8 @@ struct hm_meter *hm_meter_create(struct hm_bus *bus, u8 protocol,
 	mutex_lock(&bus->meters_lock);
 	if (bus->dead)
 		ret = -ENODEV;
-	else if (hm_meter_find(bus, protocol, m->addr_wire, primary))
+	else if (hm_meter_find(bus, protocol, primary == HM_MBUS_ADDR_SECONDARY ?
+				   m->sec : m->addr_wire, primary))
 		ret = -EEXIST;
 	else
 		ret = hm_cdev_add(m);

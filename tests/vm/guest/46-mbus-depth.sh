@@ -74,9 +74,11 @@ search() {
 	echo "# timing: secondary search, $name: found $found/$want, selects $sel, $(awk "BEGIN { printf \"%.1f\", $t1 - $t0 }") s ($st)"
 	check "mbus2/$name-done" done "${st%%:*}"
 	check "mbus2/$name-every-meter-once" "$(cat /tmp/want.$name)" "$(cat /tmp/got.$name)"
-	cmp -s /tmp/want.$name /tmp/got.$name ||
-		grep -E ' (req|reply|collision) ' /tmp/hmsim-$name.log | head -n 60 |
-		cut -d' ' -f3- | cut -c1-150 | sed 's/^/# sim: /'
+	if ! cmp -s /tmp/want.$name /tmp/got.$name; then
+		cat /sys/class/heatmeter/heatmeter*/address | sed 's/^/# found: /'
+		grep -E ' (req|reply|collision|select) ' /tmp/hmsim-$name.log | tail -n 60 |
+			cut -d' ' -f3- | cut -c1-150 | sed 's/^/# sim: /'
+	fi
 
 	check "mbus2/$name-no-duplicates" "$found" "$(sort -u /tmp/got.$name | wc -l)"
 }
@@ -99,6 +101,10 @@ energy_ok() {
 search last-digit 60 \
 	--meter profile=mbus,id=12345670,manufacturer=KAM,energy=1000000 \
 	--meter profile=mbus,id=12345671,manufacturer=KAM,energy=2000000
+# searching again finds the same meters, and adds no second device
+echo mbus-secondary > $B/scan
+check mbus2/rescan-found "done: found 2" "$(wait_scan 30 | cut -d, -f1)"
+check mbus2/rescan-no-duplicate 2 "$(ls -d /sys/class/heatmeter/heatmeter* | wc -l)"
 m=$(meter_sec 12345671:KAM)
 check mbus2/secondary-address-form "12345671:KAM" "$(cut -d: -f1,2 "$m/address")"
 check mbus2/secondary-read 2000000 "$(cat "$m/energy" 2>&1)"
