@@ -2,7 +2,8 @@
 # make bench, the guest's part (tests/vm/run --bench): each figure as
 #   bench: NAME: VALUE UNIT (limit L, ratio R)
 # measured side by side in this one run. Lines starting "bench: #" are
-# details. ttyS1: 250 M-Bus meters, ttyS2: one CJ/T 188 meter, both paced
+# details. Parts (hmbench=read,poll,sync,many,mbus; default all).
+# ttyS1: 250 M-Bus meters, ttyS2: one CJ/T 188 meter, both paced
 # simulators on the host at 2400 Bd 8E1 with 20 ms latency (bench/peers).
 . /tests/lib.sh
 
@@ -296,5 +297,77 @@ kd1=$(kmem)
 note "memory: deleting the 4000 meters freed $((kd0 - kd1)) kB (created: $((k5 - k4)) kB)"
 fig mem-growth-after-delete "$(( (kd1 - k4) > 0 ? kd1 - k4 : 0 ))" kB 0 "(no growth: after deleting the 4000, against before creating them; $((kd1 - k4)) kB)"
 kill $(cat /tmp/msim.pids) 2>/dev/null
+fi
+# ---- M-Bus discovery (issue 12): the lines libmbus was measured on ----
+# hmsim on a pty in the guest, paced at 2400 Bd, 20 ms latency. A pty
+# carries the request in no time, so the window minimum of a primary scan
+# here is 251 windows (330 bit times + 50 ms) plus the meters' exchanges;
+# the EN figure with SND_NKE on the wire is 52.8 s.
+if want mbus; then
+msim() {
+	rm -f /dev/ttyHMB
+	hmsim --pty --pty-link /dev/ttyHMB --log /tmp/msim.log "$@" > /dev/null 2>&1 &
+	msimpid=$!
+	wait_for /dev/ttyHMB 50
+	ls -d /sys/class/heatmeter_bus/hmbus* 2>/dev/null | sort > /tmp/mb0
+	ldattach -d "$LDISC" /dev/ttyHMB > /dev/null 2>&1 &
+	mldpid=$!
+	k=50
+	MB=
+	while [ -z "$MB" ] && [ $k -gt 0 ]; do
+		usleep 100000; k=$((k - 1))
+		MB=$(ls -d /sys/class/heatmeter_bus/hmbus* 2>/dev/null | sort | comm -13 /tmp/mb0 - | head -n1)
+	done
+	echo mbus > $MB/protocol
+}
+msim_stop() {
+	kill $mldpid 2>/dev/null
+	wait $mldpid 2>/dev/null
+	wait_gone $MB 100
+	kill $msimpid 2>/dev/null
+	wait $msimpid 2>/dev/null
+}
+mscan() {
+	n=$(($1 * 10))
+	st=$(cat $MB/scan_status)
+	while [ "${st#running}" != "$st" ] && [ $n -gt 0 ]; do
+		usleep 100000; n=$((n - 1)); st=$(cat $MB/scan_status)
+	done
+	echo "$st"
+}
+# secondary LABEL WANT LIBMBUS ARGS...: one line's search
+secondary() {
+	label=$1 wantn=$2 ref=$3; shift 3
+	msim "$@"
+	t0=$(cut -d' ' -f1 /proc/uptime)
+	echo mbus-secondary > $MB/scan
+	st=$(mscan 900)
+	t1=$(cut -d' ' -f1 /proc/uptime)
+	found=$(echo "$st" | sed -n 's/.*found \([0-9]*\).*/\1/p')
+	sel=$(echo "$st" | sed -n 's/.*selects \([0-9]*\).*/\1/p')
+	awk -v l="$label" -v f="$found" -v w="$wantn" -v s="$sel" -v t0="$t0" -v t1="$t1" -v ref="$ref" 'BEGIN {
+		printf "bench: mbus-secondary-%s: %.1f s (found %d/%d, %d selects; libmbus here: %s)\n", l, t1 - t0, f, w, s, ref }'
+	msim_stop
+}
+msim --meter profile=mbus,primary=1,id=50000001 --meter profile=mbus,primary=5,id=50000005 \
+	--meter profile=mbus,primary=9,id=50000009
+t0=$(cut -d' ' -f1 /proc/uptime)
+echo "mbus-primary 0-250" > $MB/scan
+st=$(mscan 300)
+t1=$(cut -d' ' -f1 /proc/uptime)
+rx=$(cat $MB/stats/rx_bytes)
+awk -v t0="$t0" -v t1="$t1" -v rx="$rx" -v st="$st" 'BEGIN {
+	b = 11 / 2400; win = 330 / 2400 + 0.050
+	# each meter: E5 after 20 ms, the idle, REQ_UD2, its RSP_UD
+	rsp = (rx - 3) / 3
+	min = 251 * win + 3 * (0.020 + b + 33 / 2400 + 0.020 + rsp * b)
+	printf "bench: mbus-primary-scan-0-250: %.2f s (limit %.2f s window minimum on this line, ratio %.3f; %s; libmbus here: 80.4 s, EN minimum with SND_NKE on the wire 52.8 s)\n", t1 - t0, min, (t1 - t0) / min, st }'
+msim_stop
+secondary last-digit 2 "2/2, 151 selects, 54 s" \
+	--meter profile=mbus,id=12345670,manufacturer=KAM --meter profile=mbus,id=12345671,manufacturer=KAM
+secondary same-id 2 "0/2, 172 selects, 60 s" \
+	--meter profile=mbus,id=55501234,manufacturer=KAM --meter profile=mbus,id=55501234,manufacturer=ZRI
+secondary consecutive-60 60 "60/60, 188 selects, 100 s" --gen mbus-consecutive:60:start=30010000
+secondary random-60 60 "58/60, 835 selects, 324 s" --gen mbus-random:60:seed=7
 fi
 note "bench guest part: $(awk -v a="$T0" '{ printf "%.0f", $1 - a }' /proc/uptime) s"
