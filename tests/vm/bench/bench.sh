@@ -316,7 +316,9 @@ msim() {
 	MB=
 	while [ -z "$MB" ] && [ $k -gt 0 ]; do
 		usleep 100000; k=$((k - 1))
-		MB=$(ls -d /sys/class/heatmeter_bus/hmbus* 2>/dev/null | sort | comm -13 /tmp/mb0 - | head -n1)
+		for b in /sys/class/heatmeter_bus/hmbus*; do
+			[ -e "$b" ] && ! grep -qx "$b" /tmp/mb0 && { MB=$b; break; }
+		done
 	done
 	echo mbus > $MB/protocol
 }
