@@ -306,7 +306,7 @@ int hm_meter_value(struct hm_meter *m, unsigned int q, s64 *v);
 void hm_meter_late(const void *owner, u32 ms);
 int hm_mbus_sec_parse(const char *s, u8 *sec);
 void hm_mbus_sec_text(const u8 *sec, char *out, size_t size);
-bool hm_mbus_sec_match(const u8 *mask, const u8 *sec);
+int hm_mbus_select_frame(u8 *buf, size_t size, const u8 *sec);
 
 /* the longest a meter's response window grows to (adaptive timing) */
 #define HM_METER_WINDOW_MAX_MS	5000

@@ -151,6 +151,26 @@ void hm_mbus_sec_text(const u8 *sec, char *out, size_t size)
 		 sec[1], sec[0], m, sec[6], sec[7]);
 }
 
+/**
+ * hm_mbus_select_frame() - the selection telegram (SND_UD CI 52 to FD)
+ * @buf: output
+ * @size: its size
+ * @sec: the 8 bytes of the mask as sent (ID0..3 MAN0 MAN1 VER MED)
+ *
+ * Return: the frame's length, or a negative HM_E* error.
+ */
+int hm_mbus_select_frame(u8 *buf, size_t size, const u8 *sec)
+{
+	struct hm_mbus_select sel = {
+		.id = sec[0] | sec[1] << 8 | sec[2] << 16 | (u32)sec[3] << 24,
+		.man = sec[4] | sec[5] << 8,
+		.version = sec[6],
+		.medium = sec[7],
+	};
+
+	return hm_mbus_build_select(buf, size, &sel, false);
+}
+
 static void hm_addr_text(u8 protocol, const u8 *wire, u8 primary, char *out)
 {
 	int i;
@@ -319,16 +339,8 @@ int hm_meter_build(struct hm_meter *m, struct hm_txn *t,
 	case HM_PROTO_MBUS:
 		if (hm_meter_secondary(m)) {
 			/* select it first; the selection clears its FCB */
-			struct hm_mbus_select sel = {
-				.id = m->sec[0] | m->sec[1] << 8 |
-				      m->sec[2] << 16 | (u32)m->sec[3] << 24,
-				.man = m->sec[4] | m->sec[5] << 8,
-				.version = m->sec[6],
-				.medium = m->sec[7],
-			};
-
-			len = hm_mbus_build_select(t->pre, sizeof(t->pre), &sel,
-						   false);
+			len = hm_mbus_select_frame(t->pre, sizeof(t->pre),
+						   m->sec);
 			if (len < 0)
 				return -EINVAL;
 			t->pre_len = len;

@@ -348,20 +348,13 @@ static void hm_sec_seen(struct hm_sec *st, const u8 *sec)
 /* the selection telegram; 0, or -errno (-EIO: a collision) */
 static int hm_sec_select(struct hm_bus *bus, const u8 *mask)
 {
-	struct hm_mbus_select sel = {
-		.id = mask[0] | mask[1] << 8 | mask[2] << 16 |
-		      (u32)mask[3] << 24,
-		.man = mask[4] | mask[5] << 8,
-		.version = mask[6],
-		.medium = mask[7],
-	};
 	struct hm_txn *t;
 	int ret, len;
 
 	t = hm_txn_alloc(GFP_KERNEL);
 	if (!t)
 		return -ENOMEM;
-	len = hm_mbus_build_select(t->req, sizeof(t->req), &sel, false);
+	len = hm_mbus_select_frame(t->req, sizeof(t->req), mask);
 	t->req_len = len < 0 ? 0 : len;
 	t->expect = HM_EXPECT_MBUS_ACK;
 	t->flags = HM_TXN_LISTEN;
