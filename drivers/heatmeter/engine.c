@@ -217,13 +217,19 @@ static bool hm_sec_ok(const u8 *mask, const u8 *a)
 	return true;
 }
 
+/* the address @a (@n bytes) against @match (@len bytes; 0: any) */
+static bool hm_match_ok(const u8 *match, size_t len, const u8 *a, size_t n)
+{
+	if (!len)
+		return true;
+	if (len != n)
+		return false;
+	return n == 8 ? hm_sec_ok(match, a) : !memcmp(a, match, n);
+}
+
 static bool hm_addr_ok(const struct hm_txn *t, const u8 *a, size_t n)
 {
-	if (!t->match_len)
-		return true;
-	if (t->match_len != n)
-		return false;
-	return n == 8 ? hm_sec_ok(t->match, a) : !memcmp(a, t->match, n);
+	return hm_match_ok(t->match, t->match_len, a, n);
 }
 
 /*
@@ -296,9 +302,7 @@ static bool hm_engine_late(struct hm_engine *e,
 	if (!e->late_owner || f->status < 0)
 		return false;
 	a = hm_frame_addr(f, e->late_match_len, &n);
-	if (!a || n != e->late_match_len ||
-	    (n == 8 ? !hm_sec_ok(e->late_match, a) :
-		      memcmp(a, e->late_match, n)))
+	if (!a || !hm_match_ok(e->late_match, e->late_match_len, a, n))
 		return false;
 	ms = ktime_ms_delta(now, e->late_since);
 	if (ms < 0 || ms > HM_LATE_MAX_MS)
