@@ -1233,14 +1233,14 @@ static const u32 hm_mbus_bauds[8] = {
 	300, 600, 1200, 2400, 4800, 9600, 19200, 38400,	/* CI B8..BF */
 };
 
-/* queue @t (built) as the meter's and wait for it; 0 or -errno */
-static int hm_meter_run(struct hm_meter *m, struct hm_txn *t)
+/*
+ * Wait for a queued transaction of the meter: its result, or -ERESTARTSYS
+ * once it is taken back (or has finished its try on the wire).
+ */
+static int hm_meter_wait(struct hm_meter *m, struct hm_txn *t)
 {
-	int ret = hm_meter_queue(m, t);
+	int ret = hm_txn_wait(t);
 
-	if (ret)
-		return ret;
-	ret = hm_txn_wait(t);
 	if (ret) {
 		hm_engine_cancel(&m->bus->engine, t);
 		/* pairs with the release in hm_txn_finish() */
@@ -1248,6 +1248,14 @@ static int hm_meter_run(struct hm_meter *m, struct hm_txn *t)
 		return ret;
 	}
 	return t->result;
+}
+
+/* queue @t (built) as the meter's and wait for it; 0 or -errno */
+static int hm_meter_run(struct hm_meter *m, struct hm_txn *t)
+{
+	int ret = hm_meter_queue(m, t);
+
+	return ret ? ret : hm_meter_wait(m, t);
 }
 
 /*
@@ -1292,16 +1300,8 @@ static int hm_meter_switch_baud(struct hm_meter *m, unsigned int code,
 	m->gen++;
 	ret = hm_meter_submit_read(m, t, true);
 	mutex_unlock(&m->lock);
-	if (!ret) {
-		ret = hm_txn_wait(t);
-		if (ret) {
-			hm_engine_cancel(&m->bus->engine, t);
-			/* pairs with the release in hm_txn_finish() */
-			wait_event(t->wait, smp_load_acquire(&t->done));
-		} else {
-			ret = t->result;
-		}
-	}
+	if (!ret)
+		ret = hm_meter_wait(m, t);
 	hm_txn_put(t);
 	if (ret && ret != -ERESTARTSYS && ret != -ENODEV) {
 		mutex_lock(&m->lock);
