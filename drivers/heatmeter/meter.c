@@ -616,6 +616,8 @@ int hm_meter_decode(struct hm_meter *m, const struct hm_txn *t,
 		    struct hm_identity *id, struct hm_reading *rd)
 {
 	const struct hm_profile *prof = t->rd_prof;
+	/* telegrams decoded as they came (hm_mbus_more()) */
+	const struct hm_mbus_acc *a = t->more == hm_mbus_more ? t->acc : NULL;
 	int err;
 
 	hm_reading_init(rd);
@@ -632,10 +634,7 @@ int hm_meter_decode(struct hm_meter *m, const struct hm_txn *t,
 		}
 		return err;
 	}
-	if (t->acc && t->more == hm_mbus_more) {
-		/* the telegrams were decoded as they came */
-		const struct hm_mbus_acc *a = t->acc;
-
+	if (a) {
 		err = a->n ? a->err : -EIO;
 		if (!err) {
 			*rd = a->rd;
@@ -651,9 +650,7 @@ int hm_meter_decode(struct hm_meter *m, const struct hm_txn *t,
 					      id, rd));
 	}
 	mutex_lock(&m->lock);
-	if (t->acc && t->more == hm_mbus_more) {
-		const struct hm_mbus_acc *a = t->acc;
-
+	if (a) {
 		/* the FCB the meter saw last; several telegrams: start over */
 		m->fcb = a->fcb;
 		m->telegrams = a->n;
