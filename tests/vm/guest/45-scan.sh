@@ -11,16 +11,6 @@ B=$(bus_dir)
 check scan/status-idle idle "$(cat "$B/scan_status")"
 check scan/bad-request yes "$(echo "mbus-primary 7-3" > "$B/scan" 2>/dev/null || echo yes)"
 
-# wait_scan: until scan_status says done (or failed), at most 20 s
-wait_scan() {
-	n=200
-	st=$(cat "$B/scan_status")
-	while [ "${st#running}" != "$st" ] && [ $n -gt 0 ]; do
-		usleep 100000; n=$((n - 1)); st=$(cat "$B/scan_status")
-	done
-	echo "$st"
-}
-
 echo cjt188 > "$B/scan"
 check scan/busy-refused yes "$(echo cjt188 > "$B/scan" 2>/dev/null || echo yes)"
 check scan/cjt188-broadcast "done: found 1, collisions 0" "$(wait_scan)"

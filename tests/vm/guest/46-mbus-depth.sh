@@ -43,15 +43,6 @@ stop_sim() {
 	kill $sim 2>/dev/null
 	wait $sim 2>/dev/null
 }
-# wait_scan SECONDS: until scan_status is no longer "running"
-wait_scan() {
-	n=$(($1 * 10))
-	st=$(cat $B/scan_status)
-	while [ "${st#running}" != "$st" ] && [ $n -gt 0 ]; do
-		usleep 100000; n=$((n - 1)); st=$(cat $B/scan_status)
-	done
-	echo "$st"
-}
 # ids_of LOG: the ids hmsim --list gives, one per line, sorted
 ids_sim() { hmsim --list "$@" 2>&1 | sed -n 's/.* id=\([0-9A-F]*\) man=\([A-Z]*\) .*/\1:\2/p' | sort; }
 ids_bus() {

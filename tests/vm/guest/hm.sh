@@ -57,3 +57,13 @@ measure_read() {
 	echo "# measure: $3: $tx request + $rx reply bytes; read $total us (queued->sent $txu, sent->first byte $lat, first->last $rxu); wire minimum $wire us (reply first->last byte $rxw us)"
 	echo 1000 > "$1/max_age_ms"
 }
+# wait_scan [SECONDS]: until $B's scan_status is no longer "running" (at
+# most SECONDS, default 20); prints it
+wait_scan() {
+	n=$((${1:-20} * 10))
+	st=$(cat "$B/scan_status")
+	while [ "${st#running}" != "$st" ] && [ $n -gt 0 ]; do
+		usleep 100000; n=$((n - 1)); st=$(cat "$B/scan_status")
+	done
+	echo "$st"
+}
