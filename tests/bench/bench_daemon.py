@@ -66,15 +66,20 @@ def flood(m, seconds, k0, gap=0.0002):
 
 sim = importlib.machinery.SourceFileLoader(
     'sim', os.path.join(hmtest.REPO, 'userspace/heatmeterd/dlt-platform-sim')).load_module()
-wd = workdir()
-md = os.path.join(wd, 'dev')
-os.mkdir(md)
-m = Meters(md)
-for i in range(20):
-    m.add(i, 'cjt188', '%014d' % (11110021098754 + i))
-mport, pport = free_port(), free_port()
-pf = sim.Platform(listen=pport, tables=TABLES).start()
-d = Daemon(binary, """
+
+
+def setup(n, first_addr, platform_extra=''):
+    """n fake meters from first_addr, a platform simulator and a daemon
+    (not started) serving 20 systems: wd, md, m, mport, pport, pf, d"""
+    wd = workdir()
+    md = os.path.join(wd, 'dev')
+    os.mkdir(md)
+    m = Meters(md)
+    for i in range(n):
+        m.add(i, 'cjt188', '%014d' % (first_addr + i))
+    mport, pport = free_port(), free_port()
+    pf = sim.Platform(listen=pport, tables=TABLES).start()
+    d = Daemon(binary, """
 [daemon]
 state_dir = %s/state
 credentials = %s/credentials
@@ -89,10 +94,14 @@ port = %d
 enable = true
 host = 127.0.0.1
 port = %d
-change_min_interval_ms = 0
+""" % (wd, wd, md, mport, pport) + platform_extra, wd, 'id = bench\npassword = bench\n')
+    return wd, md, m, mport, pport, pf, d
+
+
+wd, md, m, mport, pport, pf, d = setup(20, 11110021098754, """change_min_interval_ms = 0
 backlog_rate = 10000
 reconnect_max = 1
-""" % (wd, wd, md, mport, pport), wd, 'id = bench\npassword = bench\n')
+""")
 d.start()
 try:
     wait_port(mport)
@@ -181,30 +190,7 @@ finally:
     shutil.rmtree(wd, ignore_errors=True)
 
 # memory with 250 meters (a district-heating line): every meter read once
-wd = workdir()
-md = os.path.join(wd, 'dev')
-os.mkdir(md)
-m = Meters(md)
-for i in range(250):
-    m.add(i, 'cjt188', '%014d' % (22220000000000 + i))
-mport, pport = free_port(), free_port()
-pf = sim.Platform(listen=pport, tables=TABLES).start()
-d = Daemon(binary, """
-[daemon]
-state_dir = %s/state
-credentials = %s/credentials
-log_level = warning
-[meters]
-source = %s
-systems = 20
-[modbus]
-listen = 127.0.0.1
-port = %d
-[platform]
-enable = true
-host = 127.0.0.1
-port = %d
-""" % (wd, wd, md, mport, pport), wd, 'id = bench\npassword = bench\n')
+wd, md, m, mport, pport, pf, d = setup(250, 22220000000000)
 d.start()
 try:
     wait_port(mport)
