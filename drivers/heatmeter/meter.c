@@ -277,9 +277,9 @@ static bool hm_meter_secondary(const struct hm_meter *m)
 
 /*
  * Adaptive timing: a meter seen answering later than the standard's window
- * gets a window that covers it (up to HM_METER_WINDOW_MAX_MS); one that
- * always takes long has replies far earlier than that discarded as late
- * replies of an earlier request.
+ * gets a window that covers it (up to HM_METER_WINDOW_MAX_MS); such a
+ * meter, if it always takes long, has replies far earlier than its fastest
+ * discarded as late replies of an earlier request.
  */
 static void hm_meter_timing(struct hm_meter *m, struct hm_txn *t)
 {
@@ -293,7 +293,12 @@ static void hm_meter_timing(struct hm_meter *m, struct hm_txn *t)
 							 t->expect))
 			t->timeout_ms = 0;
 	}
-	if (fast != U32_MAX && fast >= 100)
+	/*
+	 * Only a meter that has answered after a timeout can have a stale
+	 * reply in flight: a slow first read (a loaded system) is no reason
+	 * to discard its later, faster answers.
+	 */
+	if (late && fast != U32_MAX && fast >= 100)
 		t->min_latency_ms = fast / 2;
 }
 
