@@ -261,6 +261,24 @@ stop_sim
 fi
 
 if lvl core; then
+# a meter slow on its first exchanges (a loaded system, a waking meter),
+# fast afterwards, never late: its fast replies are not taken for stale
+# ones (a slow first read once set a minimum latency that discarded them)
+start_sim /tmp/hmsim-slowfirst.log --slow-ms 150 \
+	--meter profile=mbus,primary=12,id=40000012,energy=12000000,fault=slow:1,fault=slow:2
+echo "mbus 12" > $B/new_meter
+m12=$(meter_at 12)
+echo 0 > "$m12/max_age_ms"
+check mbus2/slow-first-read 12000000 "$(cat "$m12/energy" 2>&1)"
+check mbus2/slow-first-then-fast 12000000 "$(cat "$m12/energy" 2>&1)"
+check mbus2/slow-first-then-fast-again 12000000 "$(cat "$m12/energy" 2>&1)"
+check mbus2/slow-first-not-late 0 "$(bstat $B late_replies)"
+check mbus2/slow-first-no-timeout 0 "$(bstat $B timeouts)"
+echo "# mbus2: slow first: $(grep -c 'kind=slow' /tmp/hmsim-slowfirst.log) slow replies"
+stop_sim
+fi
+
+if lvl core; then
 # line glitches (a stray FC/FD/FE/00/A5 after requests): never a meter
 start_sim /tmp/hmsim-glitch.log --fault glitch \
 	--meter profile=mbus,primary=3,id=40000003,energy=3000000
