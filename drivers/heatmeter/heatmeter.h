@@ -38,7 +38,8 @@
 #define hm_uevent_dev_t	struct device
 #endif
 
-#define HM_MON_SIZE	4096	/* bytes kept by the debugfs line monitor */
+/* bytes kept by the debugfs line monitor (2 KiB: a bus fits kmalloc-8k) */
+#define HM_MON_SIZE	2048
 #define HM_TX_BUF	HM_WAKE_MAX
 
 /**

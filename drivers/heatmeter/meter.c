@@ -27,6 +27,8 @@
 #define HM_MAX_AGE_MAX		86400000
 
 static DEFINE_IDA(hm_meter_ida);
+/* a meter is about 1.5 KiB: its own cache, not kmalloc-2k (thousands) */
+static struct kmem_cache *hm_meter_cache;
 
 static struct hm_meter *to_hm_meter(struct device *dev)
 {
@@ -1608,7 +1610,7 @@ static void hm_meter_release(struct device *dev)
 
 	ida_free(&hm_meter_ida, m->id);
 	put_device(&m->bus->dev);
-	kfree(m);
+	kmem_cache_free(hm_meter_cache, m);
 }
 
 /**
@@ -1630,12 +1632,12 @@ struct hm_meter *hm_meter_create(struct hm_bus *bus, u8 protocol,
 	struct hm_meter *m;
 	int ret;
 
-	m = kzalloc(sizeof(*m), GFP_KERNEL);
+	m = kmem_cache_zalloc(hm_meter_cache, GFP_KERNEL);
 	if (!m)
 		return ERR_PTR(-ENOMEM);
 	ret = ida_alloc(&hm_meter_ida, GFP_KERNEL);
 	if (ret < 0) {
-		kfree(m);
+		kmem_cache_free(hm_meter_cache, m);
 		return ERR_PTR(ret);
 	}
 	m->id = ret;
@@ -1725,11 +1727,20 @@ void hm_meter_remove(struct hm_meter *m)
 
 int hm_meter_class_init(void)
 {
-	return class_register(&hm_meter_class);
+	int ret;
+
+	hm_meter_cache = KMEM_CACHE(hm_meter, 0);
+	if (!hm_meter_cache)
+		return -ENOMEM;
+	ret = class_register(&hm_meter_class);
+	if (ret)
+		kmem_cache_destroy(hm_meter_cache);
+	return ret;
 }
 
 void hm_meter_class_exit(void)
 {
 	class_unregister(&hm_meter_class);
 	ida_destroy(&hm_meter_ida);
+	kmem_cache_destroy(hm_meter_cache);
 }
