@@ -25,11 +25,22 @@
 #include <linux/hwmon.h>
 #include <linux/limits.h>
 #include <linux/overflow.h>
+#include <linux/moduleparam.h>
 #include <linux/platform_device.h>
+#include <linux/pm_runtime.h>
 
 #include "heatmeter.h"
 
 #if IS_REACHABLE(CONFIG_HWMON)
+
+/*
+ * A chip costs a meter about 7 KiB of sysfs (two devices, ~30 nodes):
+ * a concentrator with thousands of meters, which nobody lists with
+ * `sensors`, can go without (meters created afterwards).
+ */
+static bool hwmon = true;
+module_param(hwmon, bool, 0644);
+MODULE_PARM_DESC(hwmon, "give each new meter a hwmon chip (default Y)");
 
 #if BITS_PER_LONG == 64
 #define HM_HWMON_ENERGY	hwmon_energy
@@ -161,6 +172,8 @@ void hm_hwmon_add(struct hm_meter *m)
 	struct device *hw;
 	int ret;
 
+	if (!READ_ONCE(hwmon))
+		return;
 	/*
 	 * As platform_device_register_simple(), without the power/ group
 	 * and PM bookkeeping a parent of hwmon alone never uses (one less
@@ -185,6 +198,8 @@ void hm_hwmon_add(struct hm_meter *m)
 		platform_device_unregister(pdev);
 		return;
 	}
+	/* no runtime PM either: its power/runtime_* files go */
+	pm_runtime_no_callbacks(hw);
 	m->hwmon_parent = pdev;
 	m->hwmon = hw;
 }

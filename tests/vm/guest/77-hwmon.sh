@@ -87,6 +87,25 @@ else
 	kill $ne
 fi
 
+# no runtime PM on the chip: no power/control and its times (what
+# CONFIG_PM_ADVANCED_DEBUG shows of every device stays)
+check hwmon/no-runtime-pm-files none \
+	"$([ -d "$h/power" ] && ! ls "$h/power/control" "$h/power/runtime_active_time" "$h/power/runtime_suspended_time" > /dev/null 2>&1 && echo none)"
+# module parameter hwmon=0: meters created afterwards have no chip
+HWP=/sys/module/heatmeter/parameters/hwmon
+check hwmon/param-default Y "$(cat $HWP)"
+echo 0 > $HWP
+echo "cjt188 00000000000079" > $BUS/new_meter
+n=$(meter_at 00000000000079)
+check hwmon/param-off-no-chip none "$([ -n "$n" ] && [ -z "$(hwmon_of "$n")" ] && echo none)"
+check hwmon/param-off-others-keep yes "$([ -d "$h" ] && echo yes)"
+echo "cjt188 00000000000079" > $BUS/delete_meter
+echo 1 > $HWP
+echo "cjt188 00000000000079" > $BUS/new_meter
+n=$(meter_at 00000000000079)
+check hwmon/param-on-chip yes "$([ -n "$n" ] && [ -d "$(hwmon_of "$n")" ] && echo yes)"
+echo "cjt188 00000000000079" > $BUS/delete_meter
+
 echo 300 > $BUS/response_timeout_ms
 echo 0 > $BUS/retries
 check hwmon/silent-meter-errno "Connection timed out" "$(errno_of "$hs/temp1_input")"
