@@ -34,10 +34,15 @@ pct() {
 	[ "$i" -lt 1 ] && i=1
 	sed -n "${i}p" "$1"
 }
-# kmem: Slab + VmallocUsed in kB, after dropping the reclaimable caches
+# kmem: Slab + VmallocUsed in kB, after dropping the reclaimable caches,
+# a grace period for what is freed after RCU (kernfs nodes), and giving
+# the slab caches' empty slabs back (else a delete shows as no change and
+# a create after a delete reuses them: neither is the meters' own cost)
 kmem() {
 	sync
 	echo 3 > /proc/sys/vm/drop_caches
+	sleep 1
+	for c in /sys/kernel/slab/*/shrink; do echo 1 > "$c"; done 2>/dev/null
 	awk '/^Slab:|^VmallocUsed:/ { s += $2 } END { print s }' /proc/meminfo
 }
 # memused: MemTotal - MemFree in kB (also pages a large kmalloc or kvmalloc
@@ -137,7 +142,7 @@ PER_METER=$(( (k1 - k0) * 1024 / 250 ))
 note "memory: 250 meters on one bus: Slab+VmallocUsed +$((k1 - k0)) kB; per meter by cache: $(slabdiff /tmp/s0 /tmp/s1 250)"
 fig mem-meter-250 "$PER_METER" B 6144 "(6 KiB per meter)"
 m=$(meter_dev 1 "$BM")
-note "sysfs entries of one meter: $(find /sys/class/heatmeter/$m/ | wc -l) in its device, $(find /sys/class/heatmeter/$m/hwmon* 2>/dev/null | wc -l) of them its hwmon's (if below it), platform devices heatmeter.*: $(ls -d /sys/devices/platform/heatmeter.* 2>/dev/null | wc -l), entries of one: $(find $(ls -d /sys/devices/platform/heatmeter.* | head -n1)/ 2>/dev/null | wc -l)"
+note "sysfs entries of one meter: $(find /sys/class/heatmeter/$m/ | wc -l) in its device, $(find /sys/class/heatmeter/$m/hwmon* 2>/dev/null | wc -l) of them its hwmon's (if below it), platform devices heatmeter.*: $(ls -d /sys/devices/platform/heatmeter.* 2>/dev/null | wc -l), entries of one: $(find $(ls -d /sys/devices/platform/heatmeter.* | head -n1)/ 2>/dev/null | wc -l); a sysfs node (kernfs_node) is $(awk '$1 == "kernfs_node_cache" { print $4 }' /proc/slabinfo) bytes, a meter $(awk '$1 == "hm_meter" { print $4 }' /proc/slabinfo)"
 
 # 2. Poll cycle: 250 meters read round-robin, over the sum of the
 # exchanges' wire minima plus the protocol's idle
@@ -180,7 +185,22 @@ i=1
 while [ $i -le 250 ]; do echo "mbus $i" > "$BM/delete_meter"; i=$((i + 1)); done
 sleep 1
 k3=$(kmem)
-note "memory: after deleting the 250: $((k3 - k0)) kB against before creating them (freed later: see the 4000)"
+note "memory: after deleting the 250: $((k3 - k0)) kB against before creating them"
+# the same 250 without hwmon chips (module parameter hwmon=0): the meter
+# device alone; and a second create/delete cycle, which must not grow
+HWP=/sys/module/heatmeter/parameters/hwmon
+echo 0 > $HWP
+slabs /tmp/s6
+i=1
+while [ $i -le 250 ]; do echo "mbus $i" > "$BM/new_meter"; i=$((i + 1)); done
+k6=$(kmem); slabs /tmp/s7
+note "memory: 250 meters without hwmon: +$((k6 - k3)) kB; per meter by cache: $(slabdiff /tmp/s6 /tmp/s7 250)"
+fig mem-meter-250-nohwmon "$(( (k6 - k3) * 1024 / 250 ))" B 6144 "(6 KiB per meter; module parameter hwmon=0)"
+i=1
+while [ $i -le 250 ]; do echo "mbus $i" > "$BM/delete_meter"; i=$((i + 1)); done
+echo 1 > $HWP
+k7=$(kmem)
+note "memory: after the second cycle: $((k7 - k0)) kB against before the first (after the first: $((k3 - k0)) kB)"
 fi
 
 # 3. SYNC: 4 ports (ptys in the guest), >= 200 rounds, next to a bare
