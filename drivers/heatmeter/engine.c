@@ -543,7 +543,6 @@ static bool hm_engine_start_timed(struct hm_engine *e, ktime_t now)
 	t->t.tx_start = ktime_get();
 	n = e->ops->write_atomic(e, t->req, t->req_len);
 	t->timer_sent = n > 0 ? min_t(int, n, t->req_len) : 0;
-	queue_work(system_wq, &e->work);
 	return true;
 }
 
@@ -551,6 +550,7 @@ static enum hrtimer_restart hm_engine_timer(struct hrtimer *timer)
 {
 	struct hm_engine *e = container_of(timer, struct hm_engine, timer);
 	ktime_t now = ktime_get();
+	enum hrtimer_restart ret = HRTIMER_NORESTART;
 	unsigned long flags;
 	struct hm_txn *t;
 
@@ -560,8 +560,23 @@ static enum hrtimer_restart hm_engine_timer(struct hrtimer *timer)
 		goto out;
 	switch (e->state) {
 	case HM_ENG_IDLE:
-		if (!hm_engine_start_timed(e, now))
+		if (!hm_engine_start_timed(e, now)) {
 			queue_work(system_wq, &e->work);
+		} else {
+			/*
+			 * The work (which writes the rest) is queued from
+			 * this timer once more, due now: after the other
+			 * buses' timers due at the same instant (SYNC of
+			 * several ports) have written their first bytes,
+			 * which would otherwise wait for this wake-up of a
+			 * worker. Nothing else arms the timer in SEND.
+			 */
+			hrtimer_set_expires(timer, now);
+			ret = HRTIMER_RESTART;
+		}
+		break;
+	case HM_ENG_SEND:
+		queue_work(system_wq, &e->work);
 		break;
 	case HM_ENG_WAIT:
 		if (hm_engine_stalled(e, t, now))
@@ -601,7 +616,7 @@ static enum hrtimer_restart hm_engine_timer(struct hrtimer *timer)
 	}
 out:
 	spin_unlock_irqrestore(&e->lock, flags);
-	return HRTIMER_NORESTART;
+	return ret;
 }
 
 static void hm_txn_finish(struct hm_txn *t, int result)
