@@ -329,7 +329,8 @@ awk -v kw="$kw" -v irq="$((i1 - i0))" -v all="$((a1 - a0))" -v r="$((r1 - r0))" 
 	if (r > 0)
 		pe = k * 1e6 / r
 	printf "bench: # %s (poll_interval_ms %d): %d exchanges in %.1f s on 16 buses (%.1f/s); kernel time %.2f s (kworkers %.2f s + irq/softirq %.2f s); all busy time incl. the 15 simulators %.2f s; %.0f us of kernel time per exchange (TCG: emulated, many times a real CPU)\n", name, p, r, w, r / w, k, kw / hz, irq / hz, all / hz, pe
-	printf "bench: %s: %.3f %% of a core (limit 0.1 %%, ratio %.2f)\n", name, 100 * k / w, 100 * k / w / 0.1 }'
+	printf "bench: %s: %.3f %% of a core (limit 0.1 %%, ratio %.2f)\n", name, 100 * k / w, 100 * k / w / 0.1
+	printf "%.0f\n", pe > "/tmp/cpu_pe." name }'
 }
 # every meter is requeued within a second of its reading, the queue of
 # each line never runs dry (a cycle of 250 takes about a minute): the
@@ -346,6 +347,27 @@ done
 kd1=$(kmem)
 note "memory: deleting the 4000 meters freed $((kd0 - kd1)) kB (created: $((k5 - k4)) kB)"
 fig mem-growth-after-delete "$(( (kd1 - k4) > 0 ? kd1 - k4 : 0 ))" kB 0 "(no growth: after deleting the 4000, against before creating them; $((kd1 - k4)) kB)"
+# The same 16 lines polled by a userspace master over n_tty (libmbus's
+# way: hmbench upoll, REQ_UD2 to 1..250 round-robin): the kernel's time
+# per exchange (the tty layer's and the ptys' as before) plus the
+# pollers' own, next to the driver's per exchange above
+killall ldattach 2>/dev/null
+sleep 2
+UTTYS="/dev/ttyS1"
+i=0
+while [ $i -lt 15 ]; do UTTYS="$UTTYS /dev/ttyMB$i"; i=$((i + 1)); done
+i0=$(irqt); kwt > /tmp/kw0; t0=$(cut -d' ' -f1 /proc/uptime)
+hmbench upoll 20 $UTTYS > /tmp/upoll
+i1=$(irqt); kwt > /tmp/kw1; t1=$(cut -d' ' -f1 /proc/uptime)
+kw=$(awk 'FNR == NR { a[$1] = $2; next } { d += $2 - a[$1] } END { print d + 0 }' /tmp/kw0 /tmp/kw1)
+ux=$(awk -F'exchanges=' '/exchanges=/ { split($2, v, " "); s += v[1] } END { print s + 0 }' /tmp/upoll)
+ucpu=$(sed -n 's/^cpu_us=//p' /tmp/upoll)
+awk -v kw="$kw" -v irq="$((i1 - i0))" -v hz="$HZU" -v r="$ux" -v t0="$t0" -v t1="$t1" -v u="${ucpu%+*}" -v sy="${ucpu#*+}" \
+    -v hm="$(cat /tmp/cpu_pe.cpu-4000 2>/dev/null || echo 0)" 'BEGIN {
+	k = (kw + irq) / hz + (u + sy) / 1e6; pe = r > 0 ? k * 1e6 / r : 0
+	printf "bench: # cpu-userspace-master: %d exchanges in %.1f s on the 16 lines; kernel time %.2f s (kworkers + irq/softirq) + the pollers %.2f s user + %.2f s system: %.0f us per exchange\n", r, t1 - t0, (kw + irq) / hz, u / 1e6, sy / 1e6, pe
+	if (pe > 0 && hm > 0)
+		printf "bench: cpu-per-exchange: %d us (limit %d us: a userspace master over n_tty on the same lines, ratio %.3f)\n", hm, pe, hm / pe }'
 kill $(cat /tmp/msim.pids) 2>/dev/null
 fi
 # ---- M-Bus discovery (issue 12): the lines libmbus was measured on ----

@@ -15,6 +15,13 @@
  *       (tx_start - at), then the hrtimer's lateness of every round.
  *   hmbench open DEV N
  *       open DEV N times, print "opened=N", sleep until killed.
+ *   hmbench upoll SECONDS TTY...
+ *       the userspace master (libmbus's way) the driver is compared with:
+ *       per TTY a process polls M-Bus primary addresses 1..250 round-robin
+ *       over n_tty (raw, 2400 8E1): REQ_UD2, the reply read to its end or
+ *       a 200 ms window, the M-Bus idle (N_TTY set on each: a pty keeps
+ *       heatmeter while its master is open); prints "exchanges=N" per TTY,
+ *       then the children's CPU time ("cpu_us=USER+SYS").
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -24,8 +31,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -153,10 +163,91 @@ static int cmd_sync(int count, int in_ms, int n, char **devs)
 	return rc;
 }
 
+/* one M-Bus exchange of the userspace master: 1 = a whole reply */
+static int upoll_one(int fd, int a)
+{
+	unsigned char req[5] = { 0x10, 0x5b, a, (0x5b + a) & 0xff, 0x16 };
+	unsigned char buf[300];
+	int64_t end;
+	int got = 0, n;
+
+	if (write(fd, req, sizeof(req)) != (ssize_t)sizeof(req))
+		return 0;
+	end = now_ns() + 200000000LL;
+	for (;;) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		int64_t left = end - now_ns();
+
+		if (left <= 0 || poll(&p, 1, (int)(left / 1000000) + 1) <= 0)
+			return 0;
+		n = read(fd, buf + got, sizeof(buf) - got);
+		if (n <= 0)
+			return 0;
+		got += n;
+		if (buf[0] == 0xe5)
+			return 1;
+		if (buf[0] == 0x68 && got >= 2 && got >= buf[1] + 6)
+			return 1;
+		if (got == (int)sizeof(buf))
+			return 0;
+	}
+}
+
+static int cmd_upoll(int seconds, int n, char **ttys)
+{
+	struct rusage ru;
+	int i, st;
+
+	for (i = 0; i < n; i++) {
+		if (fork() == 0) {
+			int fd = xopen(ttys[i], O_RDWR | O_NOCTTY), a = 1;
+			int64_t end = now_ns() + seconds * 1000000000LL;
+			struct timespec idle = { 0, 13750000 };	/* 33 bits */
+			struct termios tio;
+			long ok = 0, tries = 0;
+			char line[128];
+
+			/* a pty keeps its discipline while its master is open */
+			if (ioctl(fd, TIOCSETD, &(int){ N_TTY }))
+				printf("tty=%s ldisc=%s\n", ttys[i], strerror(errno));
+			tcgetattr(fd, &tio);
+			cfmakeraw(&tio);
+			cfsetspeed(&tio, B2400);
+			tio.c_cflag |= PARENB | CS8 | CREAD | CLOCAL;
+			tio.c_cflag &= ~(PARODD | CSTOPB);
+			tio.c_iflag |= INPCK;
+			tio.c_cc[VMIN] = 0;
+			tio.c_cc[VTIME] = 0;
+			tcsetattr(fd, TCSANOW, &tio);
+			tcflush(fd, TCIOFLUSH);
+			while (now_ns() < end) {
+				ok += upoll_one(fd, a);
+				tries++;
+				a = a % 250 + 1;
+				nanosleep(&idle, NULL);
+			}
+			snprintf(line, sizeof(line), "tty=%s exchanges=%ld tries=%ld\n",
+				 ttys[i], ok, tries);
+			if (write(1, line, strlen(line)) < 0)
+				_exit(1);
+			_exit(0);
+		}
+	}
+	while (wait(&st) > 0)
+		;
+	getrusage(RUSAGE_CHILDREN, &ru);
+	printf("cpu_us=%lld+%lld\n",
+	       (long long)ru.ru_utime.tv_sec * 1000000 + ru.ru_utime.tv_usec,
+	       (long long)ru.ru_stime.tv_sec * 1000000 + ru.ru_stime.tv_usec);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 5 && !strcmp(argv[1], "readlat"))
 		return cmd_readlat(argv[2], atoi(argv[3]), atoi(argv[4]));
+	if (argc > 3 && !strcmp(argv[1], "upoll"))
+		return cmd_upoll(atoi(argv[2]), argc - 3, argv + 3);
 	if (argc > 4 && !strcmp(argv[1], "sync"))
 		return cmd_sync(atoi(argv[2]), atoi(argv[3]), argc - 4, argv + 4);
 	if (argc == 4 && !strcmp(argv[1], "open")) {
