@@ -279,6 +279,21 @@ stop_sim
 fi
 
 if lvl core; then
+# a valid reply of an address nobody answers to, as the wired AND of
+# meters answering in step can be (a meter at 33330001 replying with
+# 33330002): never a meter, a collision that is split further
+start_sim /tmp/hmsim-phantom.log \
+	--meter profile=mbus,id=33330001,manufacturer=KAM,version=1,medium=4,reply_hex=68151568080072020033332D2C0104000000000C06785634126616
+echo mbus-secondary > $B/scan
+st=$(wait_scan 120)
+echo "# mbus2: phantom address: $st"
+check mbus2/phantom-not-a-meter "done: found 0" "$(echo "$st" | cut -d, -f1)"
+check mbus2/phantom-a-collision yes "$(echo "$st" | grep -q 'collisions [1-9]' && echo yes)"
+check mbus2/phantom-no-device 0 "$(ls -d /sys/class/heatmeter/heatmeter* 2>/dev/null | wc -l)"
+stop_sim
+fi
+
+if lvl core; then
 # line glitches (a stray FC/FD/FE/00/A5 after requests): never a meter
 start_sim /tmp/hmsim-glitch.log --fault glitch \
 	--meter profile=mbus,primary=3,id=40000003,energy=3000000
