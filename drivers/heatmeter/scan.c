@@ -406,6 +406,18 @@ static int hm_sec_probe(struct hm_bus *bus, const u8 *mask, u8 *sec,
 	if (!ret)
 		memcpy(sec, t->reply + 7, 8);
 	hm_txn_put(t);
+	/*
+	 * Meters answering in step give the wired AND of their replies: if
+	 * no parity error shows and the checksum holds, that is a valid
+	 * frame of an address nobody has. A meter found under wildcards is
+	 * selected once more by its whole address; silence there makes it
+	 * such a collision.
+	 */
+	if (!ret && memcmp(sec, mask, 8)) {
+		ret = hm_sec_select(bus, sec);
+		if (ret == -ETIMEDOUT)
+			ret = -EIO;
+	}
 	if (!ret)
 		return HM_SEC_ONE;
 	if (ret == -EIO)
