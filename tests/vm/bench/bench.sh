@@ -344,8 +344,8 @@ for b in $BUSES; do
 	i=1
 	while [ $i -le 250 ]; do echo "mbus $i" > "$b/delete_meter"; i=$((i + 1)); done
 done
-kd1=$(kmem)
-note "memory: deleting the 4000 meters freed $((kd0 - kd1)) kB (created: $((k5 - k4)) kB)"
+kd1=$(kmem); slabs /tmp/s8
+note "memory: deleting the 4000 meters freed $((kd0 - kd1)) kB (created: $((k5 - k4)) kB); the caches still larger than before: $(slabdiff /tmp/s4 /tmp/s8 1)"
 fig mem-growth-after-delete "$(( (kd1 - k4) > 0 ? kd1 - k4 : 0 ))" kB 0 "(no growth: after deleting the 4000, against before creating them; $((kd1 - k4)) kB)"
 # The same 16 lines polled by a userspace master over n_tty (libmbus's
 # way: hmbench upoll, REQ_UD2 to 1..250 round-robin): the kernel's time
