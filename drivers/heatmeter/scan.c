@@ -345,8 +345,12 @@ static void hm_sec_seen(struct hm_sec *st, const u8 *sec)
 		memcpy(st->seen[st->nseen++], sec + 4, 4);
 }
 
-/* the selection telegram; 0, or -errno (-EIO: a collision) */
-static int hm_sec_select(struct hm_bus *bus, const u8 *mask)
+/*
+ * The selection telegram; 0, or -errno (-EIO: a collision). @listen: hear
+ * the window out (a probe: bytes after the E5 are a collision), else the
+ * E5 ends it.
+ */
+static int hm_sec_select(struct hm_bus *bus, const u8 *mask, bool listen)
 {
 	struct hm_txn *t;
 	int ret, len;
@@ -357,7 +361,7 @@ static int hm_sec_select(struct hm_bus *bus, const u8 *mask)
 	len = hm_mbus_select_frame(t->req, sizeof(t->req), mask);
 	t->req_len = len < 0 ? 0 : len;
 	t->expect = HM_EXPECT_MBUS_ACK;
-	t->flags = HM_TXN_LISTEN;
+	t->flags = listen ? HM_TXN_LISTEN : 0;
 	/* silence is an answer: no retry of an empty mask */
 	t->tries = 1;
 	ret = len < 0 ? -EINVAL : hm_scan_run(bus, t);
@@ -377,7 +381,7 @@ static int hm_sec_probe(struct hm_bus *bus, const u8 *mask, u8 *sec,
 	struct hm_txn *t;
 	int ret, len;
 
-	ret = hm_sec_select(bus, mask);
+	ret = hm_sec_select(bus, mask, true);
 	if (ret == -ETIMEDOUT)
 		return HM_SEC_NONE;
 	if (ret == -EIO)
@@ -410,11 +414,12 @@ static int hm_sec_probe(struct hm_bus *bus, const u8 *mask, u8 *sec,
 	 * Meters answering in step give the wired AND of their replies: if
 	 * no parity error shows and the checksum holds, that is a valid
 	 * frame of an address nobody has. A meter found under wildcards is
-	 * selected once more by its whole address; silence there makes it
-	 * such a collision.
+	 * selected once more by its whole address (its E5 is enough: meters
+	 * of one whole address cannot be told apart); silence there makes
+	 * it such a collision.
 	 */
 	if (!ret && memcmp(sec, mask, 8)) {
-		ret = hm_sec_select(bus, sec);
+		ret = hm_sec_select(bus, sec, false);
 		if (ret == -ETIMEDOUT)
 			ret = -EIO;
 	}
