@@ -24,8 +24,8 @@
  */
 #include <linux/hwmon.h>
 #include <linux/limits.h>
-#include <linux/overflow.h>
 #include <linux/moduleparam.h>
+#include <linux/overflow.h>
 #include <linux/platform_device.h>
 #include <linux/pm_runtime.h>
 
@@ -34,7 +34,7 @@
 #if IS_REACHABLE(CONFIG_HWMON)
 
 /*
- * A chip costs a meter about 7 KiB of sysfs (two devices, ~30 nodes):
+ * A chip costs a meter about 8.5 KiB (two devices, ~26 sysfs nodes):
  * a concentrator with thousands of meters, which nobody lists with
  * `sensors`, can go without (meters created afterwards).
  */
