@@ -313,6 +313,8 @@ fig mem-meter-4000 "$(( (k5 - k4) * 1024 / 4000 ))" B 6144 "(6 KiB per meter)"
 # plus irq and softirq time; in USER_HZ ticks
 irqt() { awk '/^cpu / { print $7 + $8 }' /proc/stat; }
 kwt() { cat /proc/[0-9]*/stat 2>/dev/null | awk '$2 ~ /^\(kworker/ { print $1, $14 + $15 }'; }
+# kwdelta: the kworkers' ticks between the snapshots /tmp/kw0 and /tmp/kw1
+kwdelta() { awk 'FNR == NR { a[$1] = $2; next } { d += $2 - a[$1] } END { print d + 0 }' /tmp/kw0 /tmp/kw1; }
 txns() { s=0; for b in $BUSES; do s=$((s + $(cat "$b/stats/transactions"))); done; echo $s; }
 allt() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 }' /proc/stat; }
 HZU=$(getconf CLK_TCK 2>/dev/null || echo 100)
@@ -323,7 +325,7 @@ sleep 5
 i0=$(irqt); kwt > /tmp/kw0; a0=$(allt); r0=$(txns); t0=$(cut -d' ' -f1 /proc/uptime)
 sleep "$2"
 i1=$(irqt); kwt > /tmp/kw1; a1=$(allt); r1=$(txns); t1=$(cut -d' ' -f1 /proc/uptime)
-kw=$(awk 'FNR == NR { a[$1] = $2; next } { d += $2 - a[$1] } END { print d + 0 }' /tmp/kw0 /tmp/kw1)
+kw=$(kwdelta)
 awk -v kw="$kw" -v irq="$((i1 - i0))" -v all="$((a1 - a0))" -v r="$((r1 - r0))" -v t0="$t0" -v t1="$t1" -v hz="$HZU" -v name="$3" -v p="$1" 'BEGIN {
 	w = t1 - t0; k = (kw + irq) / hz; pe = 0
 	if (r > 0)
@@ -359,7 +361,7 @@ while [ $i -lt 15 ]; do UTTYS="$UTTYS /dev/ttyMB$i"; i=$((i + 1)); done
 i0=$(irqt); kwt > /tmp/kw0; t0=$(cut -d' ' -f1 /proc/uptime)
 hmbench upoll 20 $UTTYS > /tmp/upoll
 i1=$(irqt); kwt > /tmp/kw1; t1=$(cut -d' ' -f1 /proc/uptime)
-kw=$(awk 'FNR == NR { a[$1] = $2; next } { d += $2 - a[$1] } END { print d + 0 }' /tmp/kw0 /tmp/kw1)
+kw=$(kwdelta)
 ux=$(awk -F'exchanges=' '/exchanges=/ { split($2, v, " "); s += v[1] } END { print s + 0 }' /tmp/upoll)
 ucpu=$(sed -n 's/^cpu_us=//p' /tmp/upoll)
 awk -v kw="$kw" -v irq="$((i1 - i0))" -v hz="$HZU" -v r="$ux" -v t0="$t0" -v t1="$t1" -v u="${ucpu%+*}" -v sy="${ucpu#*+}" \
